@@ -1,0 +1,34 @@
+# One entry point for developers, CI and the README.
+#   make demo   the whole job on a demo legacy database (embedded SQLite default)
+#   make test   lint, migration check, then the tests on PostgreSQL and on SQLite
+#   make lint   ruff and makemigrations --check
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install demo test test-postgres test-sqlite lint
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	@test -f .env || cp .env.example .env
+	$(PY) manage.py demo
+
+lint: install
+	$(PY) -m ruff check .
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+test-postgres: install
+	$(PY) -m pytest
+
+test-sqlite: install
+	TEST_DATABASE=sqlite $(PY) -m pytest
+
+test: lint test-postgres test-sqlite

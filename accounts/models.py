@@ -1,0 +1,159 @@
+"""The consolidated models: one user per person, whatever legacy table they came from.
+
+Every row the copy creates records its origin (``legacy_source`` + ``legacy_id``), so a
+re-run knows what is done, the reverse knows what to remove, and the admin can show it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+# fu_users.hashed_password is varchar(1024); the copy prepends a short algorithm name
+# so Django can pick the hasher.
+PASSWORD_MAX_LENGTH = 1024 + 64
+# RFC 5321 caps a deliverable address at 254 characters; longer ones are rejected.
+EMAIL_MAX_LENGTH = 254
+
+
+class UserManager(BaseUserManager["User"]):
+    """Looks people up by email, ignoring case and surrounding spaces."""
+
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=(username or "").strip())
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email or not email.strip():
+            raise ValueError("An email address is required.")
+        user = self.model(email=email.strip(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Email is the login, unique regardless of case."""
+
+    email = models.EmailField(max_length=EMAIL_MAX_LENGTH)
+    password = models.CharField("password", max_length=PASSWORD_MAX_LENGTH)
+    username = models.CharField(max_length=255, null=True, blank=True)
+    full_name = models.CharField(max_length=255, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Can log into this admin site. Never copied from legacy rows."
+    )
+    is_verified = models.BooleanField(default=False, help_text="Email address confirmed.")
+    date_joined = models.DateTimeField(default=timezone.now)
+    password_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time the password was set in authcore."
+    )
+    legacy_source = models.CharField(
+        max_length=64, null=True, blank=True, help_text="Legacy table this user was created from."
+    )
+    legacy_id = models.CharField(
+        max_length=64, null=True, blank=True, help_text="Primary key of the winning legacy row."
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(
+                fields=["legacy_source", "legacy_id"], name="accounts_user_legacy_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["legacy_source"], name="accounts_user_source_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        # Lets --verify tell a password changed here from a tampered one.
+        self.password_changed_at = timezone.now()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Django's upgrade-on-login saves update_fields=["password"] only.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "password" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "password_changed_at"}
+        super().save(*args, **kwargs)
+
+
+class UserOrigin(models.Model):
+    """One legacy row that was merged into a user (the winning row included)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="origins")
+    source = models.CharField(max_length=64, help_text="Legacy table (its key in settings).")
+    legacy_id = models.CharField(max_length=64)
+    legacy_email = models.CharField(max_length=512, help_text="The email as the legacy row has it.")
+    copied_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "legacy_id"], name="accounts_origin_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}#{self.legacy_id}"
+
+
+class RoleGroup(models.Model):
+    """Marks a Django group that stands for a legacy role, and whether the copy made it."""
+
+    group = models.OneToOneField(
+        Group, on_delete=models.CASCADE, primary_key=True, related_name="legacy_role"
+    )
+    created_by_copy = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return str(self.group_id)
+
+
+class ApiKey(models.Model):
+    """A long-lived API token. Only its sha256 digest is stored, never the token."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="First characters of the token.")
+    digest = models.CharField(max_length=64, unique=True, help_text="sha256 hex of the token.")
+    scopes = models.TextField(null=True, blank=True, help_text="Comma-separated, as before.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    legacy_source = models.CharField(max_length=64, null=True, blank=True)
+    legacy_id = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legacy_source", "legacy_id"], name="accounts_apikey_legacy_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"

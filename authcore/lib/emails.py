@@ -1,0 +1,46 @@
+"""The email rules: when two addresses are one person, and when an address is unusable.
+
+The copy engine evaluates the same rules inside the database (see legacy/engine/sql.py),
+built from the constants below, so Python and SQL cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Trimmed from both ends before anything else: the spaces, tabs and line breaks that
+# hand-edited rows and CSV imports leave behind.
+TRIMMED_CHARACTERS = " \t\r\n"
+# RFC 5321 caps a deliverable address at 254 characters.
+MAX_LENGTH = 254
+# One "@", something on both sides, a dot in the domain, no whitespace or control
+# characters. Written in the regex subset PostgreSQL and Python agree on.
+PATTERN = "^[^@\\s\\x01-\\x1f\\x7f]+@[^@\\s\\x01-\\x1f\\x7f.]+(\\.[^@\\s\\x01-\\x1f\\x7f.]+)+$"
+
+EMPTY = "email_empty"
+TOO_LONG = "email_too_long"
+INVALID = "email_invalid"
+
+_pattern = re.compile(PATTERN)
+
+
+def trim(raw: str | None) -> str:
+    """The address with surrounding blanks removed ('' for NULL)."""
+    return (raw or "").strip(TRIMMED_CHARACTERS)
+
+
+def email_key(raw: str | None) -> str:
+    """What makes two addresses one person: trimmed and compared case-insensitively."""
+    return trim(raw).lower()
+
+
+def email_problem(raw: str | None) -> str | None:
+    """Why an address cannot identify a person (a reason code), or None if it can."""
+    value = trim(raw)
+    if not value:
+        return EMPTY
+    if len(value) > MAX_LENGTH:
+        return TOO_LONG
+    if not _pattern.search(value):
+        return INVALID
+    return None

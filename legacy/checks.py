@@ -1,0 +1,26 @@
+"""System checks: a misconfigured legacy table name is caught before anything runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+
+from legacy.tables import is_identifier
+
+
+@checks.register()
+def check_legacy_table_names(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for key, name in getattr(settings, "LEGACY_TABLES", {}).items():
+        if not is_identifier(name):
+            errors.append(
+                checks.Error(
+                    f"Legacy table {key!r} is configured as {name!r}, not a valid SQL identifier.",
+                    hint=f"Set LEGACY_TABLE_{key.upper()} to letters, digits and underscores "
+                    "(not starting with a digit, at most 63 characters).",
+                    id="legacy.E001",
+                )
+            )
+    return errors

@@ -1,0 +1,162 @@
+"""The copy engine: one algorithm, called by the copy migrations and by the command.
+
+Callers pass an app registry: a RunPython migration hands in its historical ``apps``,
+``migrate_legacy_users`` the live one. The engine only uses ``apps.get_model`` and plain
+SQL (legacy/engine/sql.py), so it means the same thing whenever it runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.apps.registry import Apps
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
+
+from legacy.engine.context import Context
+from legacy.engine.report import Report, Verification
+from legacy.engine.sources import SOURCES, Source, UnknownSource, select
+
+__all__ = [
+    "SOURCES",
+    "Report",
+    "UnknownSource",
+    "Verification",
+    "copy_legacy",
+    "reverse_legacy",
+    "verify_legacy",
+]
+
+# Consolidated tables whose counts every report shows.
+CONSOLIDATED = (
+    "accounts.User",
+    "accounts.UserOrigin",
+    "accounts.ApiKey",
+    "legacy.RowIssue",
+    "legacy.Conflict",
+)
+
+
+def _context(apps: Apps, using: str, report: Report) -> Context:
+    return Context(apps=apps, connection=connections[using], report=report, now=timezone.now())
+
+
+def _counts(ctx: Context, sources: list[Source]) -> dict[str, int]:
+    counts = {}
+    for source in sources:
+        for key in source.tables:
+            table = ctx.legacy(key)
+            if table is not None:
+                counts[key] = ctx.count(table.sql)
+    for label in CONSOLIDATED:
+        counts[ctx.model(label)._meta.db_table] = ctx.count(ctx.table_of(label))
+    return counts
+
+
+def _record_run(ctx: Context, trigger: str, sources: list[Source], dry_run: bool) -> None:
+    if dry_run:
+        return  # a dry run writes nothing, not even its own record
+    run = (
+        ctx.model("legacy.CopyRun")
+        ._base_manager.db_manager(ctx.connection.alias)
+        .create(started_at=ctx.now, trigger=trigger, sources=[s.name for s in sources])
+    )
+    ctx.run_id = ctx.report.run_id = run.pk
+
+
+def _finish_run(ctx: Context) -> None:
+    if ctx.run_id is None:
+        return
+    report = ctx.report
+    outcome = "succeeded"
+    if report.verification is not None and not report.verification.ok:
+        outcome = "verify_failed"
+    data = report.as_dict()
+    ctx.model("legacy.CopyRun")._base_manager.db_manager(ctx.connection.alias).filter(
+        pk=ctx.run_id
+    ).update(
+        finished_at=timezone.now(),
+        outcome=outcome,
+        report={k: v for k, v in data.items() if k != "verification"},
+        verification=data["verification"],
+    )
+
+
+def copy_legacy(
+    apps: Apps,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    sources: list[str] | None = None,
+    dry_run: bool = False,
+    trigger: str = "command",
+) -> Report:
+    """Copy every legacy row not copied yet; return what happened.
+
+    Idempotent: rows already copied are skipped, so a second run changes nothing. With
+    ``dry_run`` the same statements run inside a transaction that is rolled back, so the
+    report shows exactly what a real run would do.
+    """
+    selected = select(sources)
+    report = Report(sources=[s.name for s in selected], dry_run=dry_run)
+    started = time.monotonic()
+    with transaction.atomic(using=using):
+        ctx = _context(apps, using, report)
+        report.tables_found = sorted(ctx.tables)
+        if not ctx.tables:
+            report.notes.append("no legacy tables found: nothing to copy")
+        report.counts_before = _counts(ctx, selected)
+        if dry_run:
+            _census(ctx, selected)
+        _record_run(ctx, trigger, selected, dry_run)
+        for source in selected:
+            source.copy(ctx)
+        report.counts_after = _counts(ctx, selected)
+        report.duration_seconds = round(time.monotonic() - started, 3)
+        _finish_run(ctx)
+        if dry_run:
+            transaction.set_rollback(True, using=using)
+    return report
+
+
+def _census(ctx: Context, sources: list[Source]) -> None:
+    for source in sources:
+        if source.census is not None:
+            ctx.report.hash_census.update(source.census(ctx))
+
+
+def verify_legacy(
+    apps: Apps,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    sources: list[str] | None = None,
+    sample_limit: int = 50,
+    record: bool = True,
+) -> Report:
+    """Compare every legacy row with what it became; changes nothing but the run record."""
+    selected = select(sources)
+    report = Report(sources=[s.name for s in selected])
+    started = time.monotonic()
+    with transaction.atomic(using=using):
+        ctx = _context(apps, using, report)
+        report.tables_found = sorted(ctx.tables)
+        report.counts_before = report.counts_after = _counts(ctx, selected)
+        if record:
+            _record_run(ctx, "verify", selected, dry_run=False)
+        verification = Verification(sample_limit=sample_limit)
+        for source in selected:
+            source.verify(ctx, verification)
+        report.verification = verification
+        report.duration_seconds = round(time.monotonic() - started, 3)
+        _finish_run(ctx)
+    return report
+
+
+def reverse_legacy(
+    apps: Apps, *, using: str = DEFAULT_DB_ALIAS, sources: list[str] | None = None
+) -> None:
+    """Remove what the copy of ``sources`` created, newest source first."""
+    selected = select(sources)
+    with transaction.atomic(using=using):
+        ctx = _context(apps, using, Report(sources=[s.name for s in selected]))
+        for source in reversed(selected):
+            source.reverse(ctx)

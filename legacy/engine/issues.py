@@ -1,0 +1,49 @@
+"""Rows the copy could not take as they are: recorded with a reason, never dropped."""
+
+from __future__ import annotations
+
+from legacy.engine.context import Context
+from legacy.engine.sql import Params
+
+REJECTED = "rejected"
+WARNING = "warning"
+
+
+def record_issues(ctx: Context, source: str, kind: str, rows_sql: str, params: Params) -> int:
+    """Record each row of ``rows_sql`` (columns legacy_id, reason, detail) as a RowIssue.
+
+    A row already recorded with the same reason is left alone, so re-runs add nothing.
+    Returns how many were new.
+    """
+    issue = ctx.table_of("legacy.RowIssue")
+    params.values.update(issue_source=source, issue_kind=kind)
+    return ctx.execute(
+        f"INSERT INTO {issue} (source, legacy_id, kind, reason, detail, first_seen_at, run_id)"
+        f" SELECT %(issue_source)s, r.legacy_id, %(issue_kind)s, r.reason,"
+        f" COALESCE(r.detail, ''), %(now)s, %(run)s"
+        f" FROM ({rows_sql}) r"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(issue_source)s"
+        f" AND i.legacy_id = r.legacy_id AND i.reason = r.reason)",
+        params,
+    )
+
+
+def clear_resolved(ctx: Context, source: str, copied_ids_sql: str) -> int:
+    """Forget rejections of rows that have been copied since (the row was fixed)."""
+    issue = ctx.table_of("legacy.RowIssue")
+    params = ctx.params(issue_source=source, issue_kind=REJECTED)
+    return ctx.execute(
+        f"DELETE FROM {issue} WHERE source = %(issue_source)s AND kind = %(issue_kind)s"
+        f" AND legacy_id IN ({copied_ids_sql})",
+        params,
+    )
+
+
+def count_issues(ctx: Context, source: str, kind: str) -> int:
+    issue = ctx.table_of("legacy.RowIssue")
+    params = ctx.params(issue_source=source, issue_kind=kind)
+    return ctx.rows(
+        f"SELECT COUNT(DISTINCT legacy_id) FROM {issue}"
+        f" WHERE source = %(issue_source)s AND kind = %(issue_kind)s",
+        params,
+    )[0][0]

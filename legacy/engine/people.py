@@ -1,0 +1,260 @@
+"""Legacy user rows into consolidated users: one user per person, every row accounted for.
+
+One person = one email key (trimmed, case-insensitive; authcore.lib.emails). For each
+legacy user table, in set-based statements over the rows not copied yet:
+
+1. rows whose email cannot identify anyone are rejected (RowIssue), never dropped;
+2. rows whose password is empty or of an unknown format are copied with an unusable
+   password and a warning;
+3. one user is created per new person: the first row of the person in this table wins
+   (``order_by``), and a person who already has a user keeps it (earlier sources and
+   earlier runs win: users > "user" > fu_users);
+4. every valid row is recorded as an origin of its person's user;
+5. each field on which a merged row disagrees with its user is recorded as a Conflict;
+6. a row that is inactive makes its person inactive (fail closed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from legacy.engine.context import Context
+from legacy.engine.issues import REJECTED, WARNING, clear_resolved, count_issues, record_issues
+from legacy.engine.schema import LegacyTable
+from legacy.engine.sql import Params
+
+
+@dataclass(frozen=True)
+class PersonColumns:
+    """SQL expressions over alias ``s`` giving a legacy table's values for a user."""
+
+    password: str
+    username: str = "NULL"
+    full_name: str = "NULL"
+    is_active: str = "s.is_active"
+    is_superuser: str = "FALSE"
+    is_verified: str = "FALSE"
+    date_joined: str = "s.created_at"
+    last_login: str = "NULL"  # a typed NULL where the column is missing (Dialect.null)
+    role: str = "NULL"
+    order_by: str = "n.legacy_pk"  # over the new-row columns: which row of a person wins
+    rule: str = "the person's first row in the highest-priority source wins"
+
+
+# Fields compared when a row is merged into an existing user. Passwords are compared
+# but never shown; the other values are not secret.
+_COMPARED = ("password", "username", "full_name", "is_active", "is_superuser")
+
+
+def _new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns, params: Params) -> str:
+    """A subquery of the rows of ``table`` that have no origin yet, mapped to user columns."""
+    d = ctx.dialect
+    origin = ctx.table_of("accounts.UserOrigin")
+    email = table.col("s", "email")
+    return (
+        f"SELECT s.id AS legacy_pk, {d.as_text('s.id')} AS legacy_id,"
+        f" {email} AS raw_email,"
+        f" {d.trim_blanks(email, params)} AS email,"
+        f" {d.email_key(email, params)} AS email_key,"
+        f" {d.email_problem(email, params)} AS reject_reason,"
+        f" {d.hash_format(cols.password, params)} AS hash_format,"
+        f" {d.django_password(cols.password, params)} AS password,"
+        f" {cols.username} AS username, {cols.full_name} AS full_name,"
+        f" COALESCE({cols.is_active}, FALSE) AS is_active,"
+        f" COALESCE({cols.is_superuser}, FALSE) AS is_superuser,"
+        f" COALESCE({cols.is_verified}, FALSE) AS is_verified,"
+        f" COALESCE({cols.date_joined}, %(now)s) AS date_joined,"
+        f" {cols.last_login} AS last_login,"
+        f" {cols.role} AS role"
+        f" FROM {table.sql} s"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {origin} o"
+        f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})"
+    )
+
+
+def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
+    """Copy the new rows of one legacy user table (see the module docstring)."""
+    result = ctx.report.table(table.key)
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
+    params = ctx.params(source=table.key)
+    new_rows = _new_rows(ctx, table, cols, params)
+    unusable = params.add("password_unusable", "reason")
+
+    record_issues(
+        ctx,
+        table.key,
+        REJECTED,
+        f"SELECT n.legacy_id, n.reject_reason AS reason,"
+        f" SUBSTR(COALESCE(n.raw_email, ''), 1, 200) AS detail"
+        f" FROM ({new_rows}) n WHERE n.reject_reason IS NOT NULL",
+        params,
+    )
+    record_issues(
+        ctx,
+        table.key,
+        WARNING,
+        f"SELECT n.legacy_id, {unusable} AS reason,"
+        f" 'password is ' || n.hash_format || ': the account gets an unusable password'"
+        f" AS detail FROM ({new_rows}) n"
+        f" WHERE n.reject_reason IS NULL AND n.password = {params.add('!')}",
+        params,
+    )
+
+    result.copied += ctx.execute(
+        f"INSERT INTO {user} (email, password, username, full_name, is_active, is_staff,"
+        f" is_superuser, is_verified, date_joined, last_login, legacy_source, legacy_id)"
+        f" SELECT w.email, w.password, w.username, w.full_name, w.is_active, FALSE,"
+        f" w.is_superuser, w.is_verified, w.date_joined, w.last_login, %(source)s, w.legacy_id"
+        f" FROM (SELECT n.*, ROW_NUMBER() OVER (PARTITION BY n.email_key"
+        f" ORDER BY {cols.order_by}) AS position"
+        f" FROM ({new_rows}) n WHERE n.reject_reason IS NULL) w"
+        f" WHERE w.position = 1"
+        f" AND NOT EXISTS (SELECT 1 FROM {user} u WHERE LOWER(u.email) = w.email_key)",
+        params,
+    )
+    attached = ctx.execute(
+        f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at)"
+        f" SELECT u.id, %(source)s, n.legacy_id, n.raw_email, %(now)s"
+        f" FROM ({new_rows}) n JOIN {user} u ON LOWER(u.email) = n.email_key"
+        f" WHERE n.reject_reason IS NULL",
+        params,
+    )
+    result.merged += attached - result.copied
+    clear_resolved(
+        ctx,
+        table.key,
+        f"SELECT o.legacy_id FROM {origin} o WHERE o.source = %(issue_source)s",
+    )
+    _record_conflicts(ctx, table, cols)
+    _fail_closed(ctx, table, cols)
+    _grant_roles(ctx, table, cols)
+
+    result.rows = ctx.count(table.sql)
+    result.rejected = count_issues(ctx, table.key, REJECTED)
+    result.warnings = count_issues(ctx, table.key, WARNING)
+    result.already_done = max(result.rows - result.rejected - attached, 0)
+
+
+def _this_runs_merges(ctx: Context, table: LegacyTable, params: Params) -> str:
+    """FROM-clause: rows of ``table`` merged in this run into a user they did not create."""
+    d = ctx.dialect
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
+    return (
+        f" FROM {table.sql} s"
+        f" JOIN {origin} o ON o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')}"
+        f" AND o.copied_at = %(now)s"
+        f" JOIN {user} u ON u.id = o.user_id"
+        f" WHERE NOT (COALESCE(u.legacy_source, '') = %(source)s"
+        f" AND COALESCE(u.legacy_id, '') = o.legacy_id)"
+    )
+
+
+def _record_conflicts(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
+    d = ctx.dialect
+    conflict = ctx.table_of("legacy.Conflict")
+    for field in _COMPARED:
+        params = ctx.params(source=table.key, field=field)
+        if field == "password":
+            theirs = d.django_password(cols.password, params)
+            shown_kept, shown_other = "NULL", "NULL"  # never a secret in a report
+            rule = cols.rule + "; the other password no longer works"
+        elif field == "is_active":
+            theirs = f"COALESCE({cols.is_active}, FALSE)"
+            # Whichever side is inactive, the person ends up inactive.
+            shown_kept, shown_other = params.add("false"), d.bool_text(theirs)
+            rule = "inactive in any row makes the person inactive (fail closed)"
+        elif field == "is_superuser":
+            theirs = f"COALESCE({cols.is_superuser}, FALSE)"
+            shown_kept, shown_other = d.bool_text("u.is_superuser"), d.bool_text(theirs)
+            rule = "rights come only from the winning row, never from a merged one"
+        else:
+            theirs = getattr(cols, field)
+            if theirs == "NULL":
+                continue
+            shown_kept, shown_other = f"u.{field}", theirs
+            rule = cols.rule
+        params.values["rule"] = rule
+        ctx.report.conflicts += ctx.execute(
+            f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
+            f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
+            f" SELECT u.id, %(field)s, %(source)s, o.legacy_id, u.legacy_source, u.legacy_id,"
+            f" {shown_kept}, {shown_other}, %(rule)s, %(now)s, %(run)s"
+            f"{_this_runs_merges(ctx, table, params)}"
+            f" AND {d.distinct(f'u.{field}', theirs)}"
+            f" AND NOT EXISTS (SELECT 1 FROM {conflict} c WHERE c.user_id = u.id"
+            f" AND c.field = %(field)s AND c.source = %(source)s AND c.legacy_id = o.legacy_id)",
+            params,
+        )
+
+
+def _fail_closed(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
+    """A person inactive in any merged row is inactive after the move."""
+    d = ctx.dialect
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
+    params = ctx.params(source=table.key)
+    ctx.execute(
+        f"UPDATE {user} SET is_active = FALSE WHERE is_active = TRUE AND id IN ("
+        f"SELECT o.user_id FROM {table.sql} s"
+        f" JOIN {origin} o ON o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')}"
+        f" AND o.copied_at = %(now)s"
+        f" WHERE COALESCE({cols.is_active}, FALSE) = FALSE)",
+        params,
+    )
+
+
+def role_key(ctx: Context, expr: str, params: Params) -> str:
+    """A legacy role as a group name: trimmed and case-folded."""
+    return f"LOWER({ctx.dialect.trim_blanks(expr, params)})"
+
+
+def _grant_roles(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
+    """Legacy roles become Django groups, granted from the winning row only."""
+    if cols.role == "NULL":
+        return
+    d = ctx.dialect
+    user = ctx.table_of("accounts.User")
+    group = ctx.table_of("auth.Group")
+    marker = ctx.table_of("accounts.RoleGroup")
+    members = ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
+    params = ctx.params(source=table.key)
+    role = role_key(ctx, cols.role, params)
+    # The rows that created a user (winners), with a role.
+    winners_from = (
+        f" FROM {table.sql} s JOIN {user} u ON u.legacy_source = %(source)s"
+        f" AND u.legacy_id = {d.as_text('s.id')}"
+    )
+    has_role = f" WHERE {role} <> ''"
+    winners = winners_from + has_role
+    # Groups that existed before stay the deployment's (the reverse keeps them).
+    ctx.execute(
+        f"INSERT INTO {marker} (group_id, created_by_copy) SELECT g.id, FALSE FROM {group} g"
+        f" WHERE g.name IN (SELECT {role}{winners})"
+        f" AND NOT EXISTS (SELECT 1 FROM {marker} m WHERE m.group_id = g.id)",
+        params,
+    )
+    ctx.execute(
+        f"INSERT INTO {group} (name) SELECT DISTINCT {role}{winners}"
+        f" AND NOT EXISTS (SELECT 1 FROM {group} g WHERE g.name = {role})",
+        params,
+    )
+    ctx.execute(
+        f"INSERT INTO {marker} (group_id, created_by_copy) SELECT g.id, TRUE FROM {group} g"
+        f" WHERE g.name IN (SELECT {role}{winners})"
+        f" AND NOT EXISTS (SELECT 1 FROM {marker} m WHERE m.group_id = g.id)",
+        params,
+    )
+    ctx.execute(
+        f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id{winners_from}"
+        f" JOIN {group} g ON g.name = {role}{has_role}"
+        f" AND NOT EXISTS (SELECT 1 FROM {members} m WHERE m.user_id = u.id"
+        f" AND m.group_id = g.id)",
+        params,
+    )
+
+
+def password_census(ctx: Context, table: LegacyTable, cols: PersonColumns) -> dict[str, int]:
+    """Rows per password-hash format (bcrypt, argon2, ..., empty, unrecognised)."""
+    params = ctx.params()
+    fmt = ctx.dialect.hash_format(cols.password, params)
+    rows = ctx.rows(f"SELECT {fmt}, COUNT(*) FROM {table.sql} s GROUP BY 1 ORDER BY 1", params)
+    return dict(rows)

@@ -1,0 +1,53 @@
+"""The legacy sources the engine knows, in the order they are copied (their priority)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from legacy.engine import auth_service
+from legacy.engine.context import Context
+from legacy.engine.report import Verification
+
+
+@dataclass(frozen=True)
+class Source:
+    """One legacy system: the tables it reads and how to copy, verify and reverse them."""
+
+    name: str
+    description: str
+    tables: tuple[str, ...]
+    copy: Callable[[Context], None]
+    verify: Callable[[Context, Verification], None]
+    reverse: Callable[[Context], None]
+    census: Callable[[Context], dict[str, dict[str, int]]] | None = None
+
+
+SOURCES: dict[str, Source] = {
+    source.name: source
+    for source in (
+        Source(
+            name="auth_service",
+            description="the auth service's users and user_api_keys",
+            tables=(auth_service.USERS, auth_service.KEYS),
+            copy=auth_service.copy,
+            verify=auth_service.verify,
+            reverse=auth_service.reverse,
+            census=auth_service.census,
+        ),
+    )
+}
+
+
+class UnknownSource(ValueError):
+    """A source name that the engine does not know."""
+
+
+def select(names: list[str] | None) -> list[Source]:
+    """The named sources in priority order (all of them when ``names`` is empty)."""
+    if not names:
+        return list(SOURCES.values())
+    unknown = sorted(set(names) - set(SOURCES))
+    if unknown:
+        raise UnknownSource(f"unknown source {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+    return [source for name, source in SOURCES.items() if name in names]

@@ -1,0 +1,110 @@
+"""SQL building blocks that PostgreSQL and SQLite both run.
+
+The engine is one algorithm in plain SQL; only a handful of expressions are spelled
+differently per database, and they all live here. Every identifier is quoted by the
+connection, every value is a query parameter: nothing is pasted in unchecked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from authcore.lib import emails, hash_formats
+
+
+@dataclass
+class Params:
+    """Named query parameters, collected while a statement is built."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, value: Any, hint: str = "p") -> str:
+        """Register ``value`` and return its placeholder."""
+        name = f"{hint}{len(self.values)}"
+        self.values[name] = value
+        return f"%({name})s"
+
+
+_POSTGRES_TYPES = {"timestamp": "timestamp with time zone", "boolean": "boolean", "uuid": "uuid"}
+
+
+class Dialect:
+    """The few expressions that differ between PostgreSQL and SQLite."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+        self.vendor = connection.vendor
+        if self.vendor not in ("postgresql", "sqlite"):
+            raise ValueError(f"authcore copies on PostgreSQL or SQLite, not {self.vendor}.")
+
+    def quote(self, name: str) -> str:
+        return self.connection.ops.quote_name(name)
+
+    def null(self, kind: str = "text") -> str:
+        """A typed NULL: PostgreSQL types a bare NULL in a subquery as text."""
+        if self.vendor == "postgresql" and kind != "text":
+            return f"CAST(NULL AS {_POSTGRES_TYPES[kind]})"
+        return "NULL"
+
+    def as_text(self, expr: str) -> str:
+        return f"CAST({expr} AS TEXT)"
+
+    def distinct(self, left: str, right: str) -> str:
+        """``left`` and ``right`` differ, NULL counting as a value."""
+        if self.vendor == "postgresql":
+            return f"({left}) IS DISTINCT FROM ({right})"
+        return f"({left}) IS NOT ({right})"
+
+    def bool_text(self, expr: str) -> str:
+        """A boolean as 'true' / 'false' (SQLite stores 1 / 0)."""
+        return f"CASE WHEN {expr} THEN 'true' WHEN NOT {expr} THEN 'false' END"
+
+    def matches(self, expr: str, pattern_placeholder: str) -> str:
+        """``expr`` matches the regular expression (PostgreSQL ``~``, SQLite ``REGEXP``)."""
+        return f"{expr} {self.connection.operators['regex'] % pattern_placeholder}"
+
+    def trim_blanks(self, expr: str, params: Params) -> str:
+        chars = params.add(emails.TRIMMED_CHARACTERS, "blanks")
+        if self.vendor == "postgresql":
+            return f"btrim({expr}, {chars})"
+        return f"trim({expr}, {chars})"
+
+    def email_key(self, expr: str, params: Params) -> str:
+        """The person key of an address: trimmed, lower case (see authcore.lib.emails)."""
+        return f"LOWER({self.trim_blanks(expr, params)})"
+
+    def email_problem(self, expr: str, params: Params) -> str:
+        """A CASE giving the reason code of an unusable address, NULL for a good one."""
+        trimmed = self.trim_blanks(expr, params)
+        pattern = params.add(emails.PATTERN, "email_re")
+        return (
+            f"CASE WHEN {expr} IS NULL OR {trimmed} = '' THEN {params.add(emails.EMPTY)}"
+            f" WHEN LENGTH({trimmed}) > {params.add(emails.MAX_LENGTH)}"
+            f" THEN {params.add(emails.TOO_LONG)}"
+            f" WHEN NOT ({self.matches(trimmed, pattern)}) THEN {params.add(emails.INVALID)}"
+            " END"
+        )
+
+    def hash_format(self, expr: str, params: Params) -> str:
+        """A CASE naming the password-hash format (see authcore.lib.hash_formats)."""
+        whens = [
+            f"WHEN {expr} IS NULL OR {self.trim_blanks(expr, params)} = ''"
+            f" THEN {params.add(hash_formats.EMPTY)}"
+        ]
+        for fmt in hash_formats.HASH_FORMATS:
+            pattern = params.add(fmt.pattern, "hash_re")
+            whens.append(f"WHEN {self.matches(expr, pattern)} THEN {params.add(fmt.name)}")
+        return f"CASE {' '.join(whens)} ELSE {params.add(hash_formats.UNRECOGNISED)} END"
+
+    def django_password(self, expr: str, params: Params) -> str:
+        """A CASE turning a legacy hash into a Django-encoded one, or an unusable password."""
+        unusable = params.add(hash_formats.UNUSABLE_PASSWORD)
+        whens = [f"WHEN {expr} IS NULL THEN {unusable}"]
+        for fmt in hash_formats.HASH_FORMATS:
+            pattern = params.add(fmt.pattern, "hash_re")
+            converted = f"{params.add(fmt.django_prefix)} || {expr}" if fmt.django_prefix else expr
+            whens.append(f"WHEN {self.matches(expr, pattern)} THEN {converted}")
+        return f"CASE {' '.join(whens)} ELSE {unusable} END"

@@ -1,0 +1,86 @@
+"""What the copy writes about itself: runs, rows it could not copy cleanly, and conflicts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class CopyRun(models.Model):
+    """One run of the copy engine, from ``migrate`` or ``migrate_legacy_users``."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        VERIFY_FAILED = "verify_failed", "verification failed"
+        FAILED = "failed"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    trigger = models.CharField(max_length=32, help_text="migrate or command")
+    sources = models.JSONField(default=list)
+    dry_run = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
+    report = models.JSONField(default=dict, help_text="Counts per table and step.")
+    verification = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.outcome})"
+
+
+class RowIssue(models.Model):
+    """A legacy row that was rejected (not copied) or copied with a warning, and why."""
+
+    class Kind(models.TextChoices):
+        REJECTED = "rejected"
+        WARNING = "warning", "copied with a warning"
+
+    source = models.CharField(max_length=64, help_text="Legacy table (its key in settings).")
+    legacy_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reason = models.CharField(max_length=64)
+    detail = models.TextField(blank=True, default="")
+    first_seen_at = models.DateTimeField()
+    run = models.ForeignKey(CopyRun, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "legacy_id", "reason"], name="legacy_rowissue_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "reason"], name="legacy_rowissue_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}#{self.legacy_id}: {self.reason}"
+
+
+class Conflict(models.Model):
+    """Two legacy rows of one person disagreed on a field; which value won and why."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merge_conflicts"
+    )
+    field = models.CharField(max_length=64)
+    source = models.CharField(max_length=64, help_text="The legacy row whose value lost.")
+    legacy_id = models.CharField(max_length=64)
+    winner_source = models.CharField(max_length=64, null=True, blank=True)
+    winner_legacy_id = models.CharField(max_length=64, null=True, blank=True)
+    kept_value = models.TextField(null=True, blank=True, help_text="Never a secret.")
+    other_value = models.TextField(null=True, blank=True, help_text="Never a secret.")
+    rule = models.CharField(max_length=200)
+    detected_at = models.DateTimeField()
+    run = models.ForeignKey(CopyRun, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "field", "source", "legacy_id"], name="legacy_conflict_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} on user {self.user_id}"

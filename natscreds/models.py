@@ -1,0 +1,1 @@
+"""Consolidated NATS models (the NATS copy fills them; see the NATS issue)."""

@@ -1,0 +1,371 @@
+"""The auth service's users and user_api_keys, copied by the engine (source 1)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import ApiKey, User, UserOrigin
+from legacy.engine import copy_legacy, reverse_legacy, verify_legacy
+from legacy.models import Conflict, CopyRun, RowIssue
+from tests.conftest import bcrypt_hash, sha256_hex
+
+
+def copy(**kwargs):
+    return copy_legacy(apps, **kwargs)
+
+
+def consolidated_state():
+    """Everything the copy writes, by natural keys (ids differ after a reverse)."""
+    return {
+        "users": sorted(
+            User.objects.values_list(
+                "email", "password", "username", "full_name", "is_active", "is_superuser",
+                "legacy_source", "legacy_id",
+            )
+        ),
+        "origins": sorted(UserOrigin.objects.values_list("user__email", "source", "legacy_id")),
+        "keys": sorted(
+            ApiKey.objects.values_list(
+                "user__email", "digest", "prefix", "is_active", "expires_at", "legacy_id"
+            )
+        ),
+        "groups": sorted(User.groups.through.objects.values_list("user__email", "group__name")),
+        "issues": sorted(RowIssue.objects.values_list("source", "legacy_id", "kind", "reason")),
+        "conflicts": sorted(Conflict.objects.values_list("user__email", "field", "legacy_id")),
+    }
+
+
+def test_no_legacy_tables_is_a_successful_no_op(db):
+    report = copy()
+    assert "no legacy tables found: nothing to copy" in report.notes
+    assert User.objects.count() == 0
+
+
+def test_copies_users_and_keys_with_counts(legacy):
+    ann = legacy.user("ann@example.com", "ann-pw", full_name="Ann", username="ann", role="member")
+    bob = legacy.user("bob@example.com", "bob-pw")
+    legacy.api_key(ann, "ann-token", scopes="read,write")
+    legacy.api_key(bob, "bob-token", is_active=False)
+
+    report = copy()
+
+    assert report.tables["users"].copied == 2
+    assert report.tables["user_api_keys"].copied == 2
+    assert report.counts_before["accounts_user"] == 0
+    assert report.counts_after["accounts_user"] == 2
+    assert report.counts_after["users"] == 2
+    user = User.objects.get(email="ann@example.com")
+    assert (user.username, user.full_name, user.is_staff) == ("ann", "Ann", False)
+    assert (user.legacy_source, user.legacy_id) == ("users", str(ann))
+    key = ApiKey.objects.get(user=user)
+    assert key.digest == sha256_hex("ann-token")
+    assert key.scopes == "read,write"
+    assert ApiKey.objects.get(digest=sha256_hex("bob-token")).is_active is False
+    assert CopyRun.objects.get(pk=report.run_id).outcome == "succeeded"
+
+
+def test_legacy_tables_are_never_modified(legacy):
+    ann = legacy.user("ann@example.com", "pw", role=" Admin ")
+    legacy.user("ANN@example.com ", "pw2")
+    legacy.user("bad email", "pw")
+    legacy.api_key(ann, "t1")
+    legacy.allow_orphans("user_api_keys")
+    legacy.api_key(4242, "orphan")
+    before = legacy.snapshot_all()
+
+    copy()
+    copy()
+    verify_legacy(apps)
+
+    assert legacy.snapshot_all() == before
+
+
+def test_second_run_copies_nothing_and_changes_nothing(legacy):
+    ann = legacy.user("ann@example.com", "pw", role="member")
+    legacy.user(" Ann@Example.com", "other")
+    legacy.user("not-an-email", "pw")
+    legacy.api_key(ann, "t1")
+    legacy.allow_orphans("user_api_keys")
+    legacy.api_key(999, "orphan")
+    copy()
+    state = consolidated_state()
+
+    report = copy()
+
+    assert consolidated_state() == state
+    assert report.tables["users"].copied == report.tables["users"].merged == 0
+    assert report.tables["user_api_keys"].copied == 0
+    assert report.tables["users"].already_done == 2
+    assert report.conflicts == 0
+
+
+def test_rows_added_later_are_copied_by_the_next_run(legacy):
+    ann = legacy.user("ann@example.com", "pw")
+    copy()
+    legacy.api_key(ann, "new-token")
+    legacy.user("zoe@example.com", "pw")
+
+    report = copy()
+
+    assert report.tables["users"].copied == 1
+    assert report.tables["user_api_keys"].copied == 1
+    assert User.objects.filter(email="zoe@example.com").exists()
+
+
+def test_email_case_and_blanks_make_one_person_with_both_keys(legacy):
+    first = legacy.user("ann@example.com", "first-pw", full_name="Ann")
+    second = legacy.user("  ANN@Example.com\t", "second-pw", full_name="Ann B", is_active=True)
+    legacy.api_key(first, "token-1")
+    legacy.api_key(second, "token-2")
+
+    report = copy()
+
+    user = User.objects.get()
+    assert user.legacy_id == str(first)  # the lowest id wins within the table
+    assert report.tables["users"].copied == 1
+    assert report.tables["users"].merged == 1
+    assert set(user.api_keys.values_list("digest", flat=True)) == {
+        sha256_hex("token-1"),
+        sha256_hex("token-2"),
+    }
+    assert set(user.origins.values_list("legacy_id", flat=True)) == {str(first), str(second)}
+    fields = set(Conflict.objects.filter(user=user).values_list("field", flat=True))
+    assert fields == {"password", "full_name"}
+    password_conflict = Conflict.objects.get(field="password")
+    assert password_conflict.kept_value is None and password_conflict.other_value is None
+    assert authenticate(email="ann@example.com", password="first-pw") == user
+    assert authenticate(email="ann@example.com", password="second-pw") is None
+
+
+def test_inactive_in_any_row_means_inactive(legacy):
+    legacy.user("ann@example.com", "pw", is_active=True)
+    legacy.user("ANN@example.com", "pw", is_active=False)
+
+    copy()
+
+    assert User.objects.get().is_active is False
+    conflict = Conflict.objects.get(field="is_active")
+    assert conflict.kept_value == "false"
+
+
+def test_bcrypt_password_logs_in_after_the_move(legacy):
+    legacy.user("ann@example.com", "correct horse", password_hash=bcrypt_hash("correct horse"))
+    legacy.user("yves@example.com", None, password_hash=bcrypt_hash("y-pass", prefix=b"2a"))
+
+    copy()
+
+    user = authenticate(email="  Ann@EXAMPLE.com ", password="correct horse")
+    assert user is not None and user.email == "ann@example.com"
+    assert authenticate(email="ann@example.com", password="wrong") is None
+    assert authenticate(email="yves@example.com", password="y-pass") is not None
+
+
+@pytest.mark.parametrize(
+    "stored, reason",
+    [("", "password_unusable"), (None, "password_unusable"), ("md5$x$y", "password_unusable")],
+)
+def test_empty_or_unknown_hashes_become_unusable_and_are_reported(legacy, stored, reason):
+    if stored is None and legacy.vendor == "postgresql":  # seed 001: made nullable
+        legacy.execute(
+            f"ALTER TABLE {legacy.table('users')} ALTER COLUMN password_hash DROP NOT NULL"
+        )
+    uid = legacy.user("ann@example.com", None, password_hash=stored)
+
+    copy()
+
+    user = User.objects.get()
+    assert not user.has_usable_password()
+    assert authenticate(email="ann@example.com", password="") is None
+    issue = RowIssue.objects.get(source="users", legacy_id=str(uid))
+    assert (issue.kind, issue.reason) == ("warning", reason)
+
+
+def test_bad_rows_are_reported_never_dropped(legacy):
+    good = legacy.user("ann@example.com", "pw")
+    empty = legacy.user("   ", "pw")
+    invalid = legacy.user("no-at-sign.example.com", "pw")
+    too_long = legacy.user("a" * 243 + "@example.com", "pw")  # 255 > 254
+    legacy.allow_orphans("user_api_keys")
+    orphan = legacy.api_key(777, "orphan-token")
+    of_rejected = legacy.api_key(invalid, "rejected-owner-token")
+    bad_digest = legacy.insert("user_api_keys", user_id=good, key_prefix="x", key_hash="z" * 64)
+    upper = legacy.insert(
+        "user_api_keys", user_id=good, key_prefix="x", key_hash=sha256_hex("dup").upper()
+    )
+    lower = legacy.api_key(good, "dup")
+
+    report = copy()
+
+    rejected = RowIssue.objects.filter(kind="rejected")
+    users = dict(rejected.filter(source="users").values_list("legacy_id", "reason"))
+    keys = dict(rejected.filter(source="user_api_keys").values_list("legacy_id", "reason"))
+    assert users == {
+        str(empty): "email_empty",
+        str(invalid): "email_invalid",
+        str(too_long): "email_too_long",
+    }
+    assert keys == {
+        str(orphan): "owner_missing",
+        str(of_rejected): "owner_rejected",
+        str(bad_digest): "digest_invalid",
+        # One digest twice (differing only in case): the first wins, the other is reported.
+        str(lower): "digest_duplicate",
+    }
+    assert ApiKey.objects.get().legacy_id == str(upper)
+    assert report.tables["users"].rejected == 3
+    assert report.tables["user_api_keys"].rejected == 4
+    assert verify_legacy(apps).verification.ok
+
+
+def test_a_fixed_row_is_copied_and_its_rejection_forgotten(legacy):
+    uid = legacy.user("ann at example.com", "pw")
+    copy()
+    assert RowIssue.objects.filter(legacy_id=str(uid)).exists()
+
+    legacy.execute(
+        f"UPDATE {legacy.table('users')} SET email = %s WHERE id = %s", ["ann@example.com", uid]
+    )
+    copy()
+
+    assert User.objects.filter(email="ann@example.com").exists()
+    assert not RowIssue.objects.filter(legacy_id=str(uid)).exists()
+
+
+def test_roles_become_groups_from_the_winning_row(legacy):
+    legacy.user("ann@example.com", "pw", role="  Admin ")
+    legacy.user("ANN@example.com", "pw", role="owner")
+    legacy.user("bob@example.com", "pw", role="ADMIN")
+    legacy.user("cat@example.com", "pw", role="")
+    existing = Group.objects.create(name="member")
+    legacy.user("dan@example.com", "pw", role="Member")
+
+    copy()
+
+    memberships = set(User.groups.through.objects.values_list("user__email", "group__name"))
+    assert memberships == {
+        ("ann@example.com", "admin"),
+        ("bob@example.com", "admin"),
+        ("dan@example.com", "member"),
+    }
+    reverse_legacy(apps)
+    assert list(Group.objects.all()) == [existing]  # made by the copy: gone; existing: kept
+
+
+def test_rights_never_come_from_the_legacy_role(legacy):
+    legacy.user("root@example.com", "pw", role="admin")
+    copy()
+    user = User.objects.get()
+    assert (user.is_staff, user.is_superuser) == (False, False)
+
+
+def test_reverse_removes_exactly_what_the_copy_created(legacy):
+    native = User.objects.create_user("native@example.com", "pw")
+    ann = legacy.user("ann@example.com", "pw")
+    legacy.user("Native@example.com", "legacy-pw")
+    legacy.user("bad", "pw")
+    legacy.api_key(ann, "t")
+    copy()
+    assert UserOrigin.objects.filter(user=native).exists()  # merged into the native user
+
+    reverse_legacy(apps)
+
+    assert list(User.objects.all()) == [native]
+    assert native.check_password("pw")
+    for model in (UserOrigin, ApiKey, RowIssue, Conflict):
+        assert model.objects.count() == 0
+
+
+def test_reverse_then_forward_gives_the_same_state(legacy):
+    ann = legacy.user("ann@example.com", "pw", role="member")
+    legacy.user("ANN@example.com", "pw2", is_active=False)
+    legacy.user("bad", "pw")
+    legacy.api_key(ann, "t1")
+    copy()
+    state = consolidated_state()
+
+    reverse_legacy(apps)
+    copy()
+
+    assert consolidated_state() == state
+
+
+def test_a_merged_native_user_keeps_its_password(legacy):
+    native = User.objects.create_user("ann@example.com", "native-pw")
+    legacy.user("ANN@example.com", "legacy-pw")
+
+    report = copy()
+
+    assert report.tables["users"].merged == 1
+    native.refresh_from_db()
+    assert native.check_password("native-pw")
+    assert Conflict.objects.filter(user=native, field="password").exists()
+
+
+def test_dry_run_reports_and_writes_nothing(legacy):
+    ann = legacy.user("ann@example.com", "pw")
+    legacy.user("carol@example.com", None)
+    legacy.user("bad", "pw")
+    legacy.api_key(ann, "t")
+    runs = CopyRun.objects.count()
+
+    report = copy(dry_run=True)
+
+    assert report.tables["users"].copied == 2
+    assert report.tables["user_api_keys"].copied == 1
+    assert report.hash_census["users"] == {"bcrypt": 2, "empty": 1}
+    assert report.run_id is None
+    for model in (User, UserOrigin, ApiKey, RowIssue, Conflict):
+        assert model.objects.count() == 0
+    assert CopyRun.objects.count() == runs
+
+
+def test_verify_passes_after_a_copy_and_names_tampered_rows(legacy):
+    ann = legacy.user("ann@example.com", "pw", full_name="Ann")
+    bob = legacy.user("bob@example.com", "pw", is_active=False)
+    key = legacy.api_key(ann, "t1", expires_at=timezone.now() + timedelta(days=1))
+    copy()
+    assert verify_legacy(apps).verification.ok
+
+    User.objects.filter(email="ann@example.com").update(password="pbkdf2_sha256$1$x$y")
+    User.objects.filter(email="bob@example.com").update(is_active=True)
+    ApiKey.objects.update(expires_at=None)
+    legacy.user("late@example.com", "pw")  # not copied yet
+
+    v = verify_legacy(apps).verification
+
+    found = {(p.source, p.legacy_id, p.problem) for p in v.problems}
+    assert ("users", str(ann), "password_differs") in found
+    assert ("users", str(bob), "active_but_inactive_in_legacy") in found
+    assert ("user_api_keys", str(key), "expires_later_than_legacy") in found
+    assert any(p.problem == "not_copied" for p in v.problems)
+    assert not v.ok
+
+
+def test_verify_accepts_a_password_changed_in_authcore(legacy):
+    legacy.user("ann@example.com", "old-pw")
+    copy()
+    user = User.objects.get()
+    user.set_password("new-pw")
+    user.save()
+
+    assert verify_legacy(apps).verification.ok
+
+
+def test_upgrade_on_login_keeps_verify_green(legacy, settings):
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "accounts.hashers.LegacyBcryptPasswordHasher",
+    ]
+    legacy.user("ann@example.com", "pw")
+    copy()
+
+    assert authenticate(email="ann@example.com", password="pw") is not None
+
+    assert User.objects.get().password.startswith("md5$")
+    assert verify_legacy(apps).verification.ok
