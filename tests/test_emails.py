@@ -1,0 +1,53 @@
+"""The email rules, in Python and in the database, agree."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
+
+from authcore.lib import emails
+from legacy.engine.sql import Dialect, Params
+
+CASES = [
+    ("ann@example.com", "ann@example.com", None),
+    ("  Ann@Example.COM\t\n", "ann@example.com", None),
+    ("", "", emails.EMPTY),
+    ("   ", "", emails.EMPTY),
+    (None, "", emails.EMPTY),
+    ("ann", "ann", emails.INVALID),
+    ("ann@", "ann@", emails.INVALID),
+    ("@example.com", "@example.com", emails.INVALID),
+    ("ann@example", "ann@example", emails.INVALID),
+    ("ann smith@example.com", "ann smith@example.com", emails.INVALID),
+    ("ann@@example.com", "ann@@example.com", emails.INVALID),
+    ("ann\x01@example.com", "ann\x01@example.com", emails.INVALID),
+    ("a" * 243 + "@example.com", "a" * 243 + "@example.com", emails.TOO_LONG),
+    ("o'brien+tag@sub.example.co.uk", "o'brien+tag@sub.example.co.uk", None),
+]
+
+
+@pytest.mark.parametrize("raw, key, problem", CASES)
+def test_python_rules(raw, key, problem):
+    assert emails.email_key(raw) == key
+    assert emails.email_problem(raw) == problem
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("raw, key, problem", CASES)
+def test_database_rules_agree(raw, key, problem):
+    d, params = Dialect(connection), Params()
+    value = params.add(raw)
+    sql = f"SELECT {d.email_key(value, params)}, {d.email_problem(value, params)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params.values)
+        db_key, db_problem = cursor.fetchone()
+    assert (db_key or "", db_problem) == (key, problem)
+
+
+@given(st.text())
+def test_rules_never_raise(raw):
+    key = emails.email_key(raw)
+    assert key == key.strip(emails.TRIMMED_CHARACTERS)
+    assert emails.email_problem(raw) in (None, emails.EMPTY, emails.TOO_LONG, emails.INVALID)
