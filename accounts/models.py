@@ -157,3 +157,95 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+
+class Profile(models.Model):
+    """Extended profile of a user (from the shared models' ``user_profile``)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    bio = models.TextField(null=True, blank=True)
+    avatar_url = models.CharField(max_length=500, null=True, blank=True)
+    timezone = models.CharField(max_length=64, null=True, blank=True)
+    locale = models.CharField(max_length=16, null=True, blank=True)
+    phone = models.CharField(max_length=32, null=True, blank=True)
+    preferences = models.JSONField(default=dict, blank=True)
+    legacy_source = models.CharField(max_length=64, null=True, blank=True)
+    legacy_id = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legacy_source", "legacy_id"], name="accounts_profile_legacy_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+
+class LoginSession(models.Model):
+    """A login session; only the sha256 digest of its token is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    token_digest = models.CharField(max_length=64, unique=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    legacy_source = models.CharField(max_length=64, null=True, blank=True)
+    legacy_id = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legacy_source", "legacy_id"], name="accounts_session_legacy_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of {self.user_id}"
+
+
+class Tenant(models.Model):
+    """A tenant (a client of the multi-tenant auth service)."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    members = models.ManyToManyField(User, through="Membership", related_name="tenants")
+    legacy_source = models.CharField(max_length=64, null=True, blank=True)
+    legacy_id = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legacy_source", "legacy_id"], name="accounts_tenant_legacy_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    """A user's membership of a tenant, with the role they hold there."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=50, default="member")
+    legacy_source = models.CharField(max_length=64, null=True, blank=True)
+    legacy_id = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="accounts_membership_unique"),
+            models.UniqueConstraint(
+                fields=["legacy_source", "legacy_id"], name="accounts_membership_legacy_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.tenant_id} as {self.role}"

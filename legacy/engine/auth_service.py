@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from legacy.engine.api_keys import KeyColumns, copy_api_keys
+from legacy.engine.api_keys import api_key_rows
 from legacy.engine.context import Context
+from legacy.engine.owned import OwnedRows, copy_owned, verify_owned
 from legacy.engine.people import PersonColumns, copy_people, password_census
 from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
-from legacy.engine.verify import verify_api_keys, verify_people
+from legacy.engine.verify import verify_people
 
 USERS, KEYS = "users", "user_api_keys"
 
@@ -26,8 +27,8 @@ def person_columns(users: LegacyTable) -> PersonColumns:
     )
 
 
-def key_columns(keys: LegacyTable) -> KeyColumns:
-    return KeyColumns(
+def key_rows(keys: LegacyTable) -> OwnedRows:
+    return api_key_rows(
         owner_source=USERS,
         prefix=keys.col("s", "key_prefix"),
         scopes=keys.col("s", "scopes"),
@@ -51,7 +52,7 @@ def copy(ctx: Context) -> None:
     copy_people(ctx, users, person_columns(users))
     keys = ctx.legacy(KEYS)
     if keys is not None:
-        copy_api_keys(ctx, keys, key_columns(keys))
+        copy_owned(ctx, keys, key_rows(keys))
 
 
 def census(ctx: Context) -> dict[str, dict[str, int]]:
@@ -66,7 +67,7 @@ def verify(ctx: Context, v: Verification) -> None:
         verify_people(ctx, users, person_columns(users), v)
     keys = ctx.legacy(KEYS)
     if keys is not None:
-        verify_api_keys(ctx, keys, key_columns(keys), v)
+        verify_owned(ctx, keys, key_rows(keys), v)
 
 
 def reverse(ctx: Context) -> None:

@@ -42,6 +42,13 @@ class Context:
         app_label, name = label.split(".")
         return self.apps.get_model(app_label, name)
 
+    def has_model(self, label: str) -> bool:
+        try:
+            self.model(label)
+        except LookupError:
+            return False
+        return True
+
     def table_of(self, label: str) -> str:
         """The quoted table name of a consolidated model, e.g. ``accounts.User``."""
         return self.dialect.quote(self.model(label)._meta.db_table)

@@ -29,16 +29,18 @@ class PersonColumns:
     """SQL expressions over alias ``s`` giving a legacy table's values for a user."""
 
     password: str
+    last_login: str  # a typed NULL where there is no such column (Dialect.null)
     username: str = "NULL"
     full_name: str = "NULL"
     is_active: str = "s.is_active"
     is_superuser: str = "FALSE"
     is_verified: str = "FALSE"
     date_joined: str = "s.created_at"
-    last_login: str = "NULL"  # a typed NULL where the column is missing (Dialect.null)
     role: str = "NULL"
     order_by: str = "n.legacy_pk"  # over the new-row columns: which row of a person wins
     rule: str = "the person's first row in the highest-priority source wins"
+    # fastapi-users: a verified address stays verified whichever row wins.
+    verified_carries_over: bool = False
 
 
 # Fields compared when a row is merged into an existing user. Passwords are compared
@@ -127,6 +129,8 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     )
     _record_conflicts(ctx, table, cols)
     _fail_closed(ctx, table, cols)
+    if cols.verified_carries_over:
+        _carry_verified(ctx, table, cols)
     _grant_roles(ctx, table, cols)
 
     result.rows = ctx.count(table.sql)
@@ -198,6 +202,20 @@ def _fail_closed(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
         f" JOIN {origin} o ON o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')}"
         f" AND o.copied_at = %(now)s"
         f" WHERE COALESCE({cols.is_active}, FALSE) = FALSE)",
+        params,
+    )
+
+
+def _carry_verified(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
+    d = ctx.dialect
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
+    params = ctx.params(source=table.key)
+    ctx.execute(
+        f"UPDATE {user} SET is_verified = TRUE WHERE is_verified = FALSE AND id IN ("
+        f"SELECT o.user_id FROM {table.sql} s"
+        f" JOIN {origin} o ON o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')}"
+        f" AND o.copied_at = %(now)s"
+        f" WHERE COALESCE({cols.is_verified}, FALSE) = TRUE)",
         params,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from legacy.engine import auth_service
+from legacy.engine import auth_service, fastapi_users, shared_models, tenants
 from legacy.engine.context import Context
 from legacy.engine.report import Verification
 
@@ -34,6 +34,32 @@ SOURCES: dict[str, Source] = {
             verify=auth_service.verify,
             reverse=auth_service.reverse,
             census=auth_service.census,
+        ),
+        Source(
+            name="tenants",
+            description="the auth service's clients, and users.client_id as memberships",
+            tables=(tenants.CLIENTS,),
+            copy=tenants.copy,
+            verify=tenants.verify,
+            reverse=tenants.reverse,
+        ),
+        Source(
+            name="shared_models",
+            description='the shared models: "user", user_api_key, user_profile, user_session',
+            tables=shared_models.TABLES,
+            copy=shared_models.copy,
+            verify=shared_models.verify,
+            reverse=shared_models.reverse,
+            census=shared_models.census,
+        ),
+        Source(
+            name="fastapi_users",
+            description="fastapi-users' fu_users",
+            tables=(fastapi_users.FU_USERS,),
+            copy=fastapi_users.copy,
+            verify=fastapi_users.verify,
+            reverse=fastapi_users.reverse,
+            census=fastapi_users.census,
         ),
     )
 }

@@ -62,6 +62,20 @@ class Dialect:
         """A boolean as 'true' / 'false' (SQLite stores 1 / 0)."""
         return f"CASE WHEN {expr} THEN 'true' WHEN NOT {expr} THEN 'false' END"
 
+    def json_object_or_empty(self, expr: str) -> str:
+        """``expr`` if it holds a JSON object, else an empty object."""
+        if self.vendor == "postgresql":
+            return f"CASE WHEN jsonb_typeof({expr}) = 'object' THEN {expr} ELSE '{{}}'::jsonb END"
+        return (
+            f"CASE WHEN (CASE WHEN json_valid({expr}) THEN json_type({expr}) END) = 'object'"
+            f" THEN {expr} ELSE '{{}}' END"
+        )
+
+    def json_is_object(self, expr: str) -> str:
+        if self.vendor == "postgresql":
+            return f"COALESCE(jsonb_typeof({expr}) = 'object', FALSE)"
+        return f"COALESCE((CASE WHEN json_valid({expr}) THEN json_type({expr}) END) = 'object', 0)"
+
     def matches(self, expr: str, pattern_placeholder: str) -> str:
         """``expr`` matches the regular expression (PostgreSQL ``~``, SQLite ``REGEXP``)."""
         return f"{expr} {self.connection.operators['regex'] % pattern_placeholder}"
@@ -90,8 +104,9 @@ class Dialect:
 
     def hash_format(self, expr: str, params: Params) -> str:
         """A CASE naming the password-hash format (see authcore.lib.hash_formats)."""
+        empty = params.add(hash_formats.EMPTY_PATTERN, "empty_re")
         whens = [
-            f"WHEN {expr} IS NULL OR {self.trim_blanks(expr, params)} = ''"
+            f"WHEN {expr} IS NULL OR {self.matches(expr, empty)}"
             f" THEN {params.add(hash_formats.EMPTY)}"
         ]
         for fmt in hash_formats.HASH_FORMATS:

@@ -7,7 +7,6 @@ differs, or access that is wider in authcore than it was in the old table.
 
 from __future__ import annotations
 
-from legacy.engine.api_keys import KeyColumns
 from legacy.engine.context import Context
 from legacy.engine.issues import REJECTED
 from legacy.engine.people import PersonColumns
@@ -16,7 +15,9 @@ from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 
 
-def _report(ctx: Context, v: Verification, source: str, problem: str, sql: str, params: Params):
+def report_rows(
+    ctx: Context, v: Verification, source: str, problem: str, sql: str, params: Params
+) -> None:
     """Stream the rows of ``sql`` (legacy_id, detail) into ``v`` as problems."""
     for legacy_id, detail in ctx.stream(sql, params):
         v.add(
@@ -24,7 +25,8 @@ def _report(ctx: Context, v: Verification, source: str, problem: str, sql: str, 
         )
 
 
-def _unaccounted(ctx: Context, table: LegacyTable, copied_ids: str, params: Params) -> str:
+def unaccounted(ctx: Context, table: LegacyTable, copied_ids: str, params: Params) -> str:
+    """Rows of ``table`` neither copied (``copied_ids``) nor rejected with a reason."""
     d = ctx.dialect
     issue = ctx.table_of("legacy.RowIssue")
     params.values["rejected"] = REJECTED
@@ -36,7 +38,8 @@ def _unaccounted(ctx: Context, table: LegacyTable, copied_ids: str, params: Para
     )
 
 
-def _vanished(ctx: Context, table: LegacyTable, copied_ids: str) -> str:
+def vanished(ctx: Context, table: LegacyTable, copied_ids: str) -> str:
+    """Copied rows whose legacy row has since been deleted."""
     d = ctx.dialect
     return (
         f"SELECT c.legacy_id, 'copied, but no longer in the legacy table' FROM ({copied_ids}) c"
@@ -51,8 +54,8 @@ def verify_people(ctx: Context, table: LegacyTable, cols: PersonColumns, v: Veri
     params = ctx.params(source=table.key)
     v.checked[table.key] = ctx.count(table.sql)
     copied = f"SELECT o.legacy_id FROM {origin} o WHERE o.source = %(source)s"
-    _report(ctx, v, table.key, "not_copied", _unaccounted(ctx, table, copied, params), params)
-    _report(ctx, v, table.key, "legacy_row_missing", _vanished(ctx, table, copied), params)
+    report_rows(ctx, v, table.key, "not_copied", unaccounted(ctx, table, copied, params), params)
+    report_rows(ctx, v, table.key, "legacy_row_missing", vanished(ctx, table, copied), params)
 
     joined = (
         f" FROM {table.sql} s"
@@ -80,6 +83,10 @@ def verify_people(ctx: Context, table: LegacyTable, cols: PersonColumns, v: Veri
             winner,
         ),
     ]
+    if cols.verified_carries_over:
+        checks.append(
+            ("verified_lost", f"u.is_verified = FALSE AND COALESCE({cols.is_verified}, FALSE)", "")
+        )
     for field in ("username", "full_name"):
         if getattr(cols, field) != "NULL":
             checks.append(
@@ -87,37 +94,4 @@ def verify_people(ctx: Context, table: LegacyTable, cols: PersonColumns, v: Veri
             )
     for problem, condition, scope in checks:
         sql = f"SELECT o.legacy_id, u.email{joined} WHERE ({condition}){scope}"
-        _report(ctx, v, table.key, problem, sql, params)
-
-
-def verify_api_keys(ctx: Context, table: LegacyTable, cols: KeyColumns, v: Verification) -> None:
-    """Check one legacy key table: same digest, same person, never wider access."""
-    d = ctx.dialect
-    key, origin = ctx.table_of("accounts.ApiKey"), ctx.table_of("accounts.UserOrigin")
-    params = ctx.params(source=table.key, owner_source=cols.owner_source)
-    v.checked[table.key] = ctx.count(table.sql)
-    copied = f"SELECT a.legacy_id FROM {key} a WHERE a.legacy_source = %(source)s"
-    _report(ctx, v, table.key, "not_copied", _unaccounted(ctx, table, copied, params), params)
-    _report(ctx, v, table.key, "legacy_row_missing", _vanished(ctx, table, copied), params)
-
-    digest = f"LOWER({d.trim_blanks(d.as_text('s.key_hash'), params)})"
-    joined = (
-        f" FROM {table.sql} s"
-        f" JOIN {key} a ON a.legacy_source = %(source)s AND a.legacy_id = {d.as_text('s.id')}"
-        f" LEFT JOIN {origin} o ON o.source = %(owner_source)s"
-        f" AND o.legacy_id = {d.as_text('s.user_id')}"
-    )
-    checks = [
-        ("digest_differs", f"a.digest <> {digest}"),
-        ("owner_differs", "o.user_id IS NULL OR a.user_id <> o.user_id"),
-        ("active_but_inactive_in_legacy", f"a.is_active AND NOT COALESCE({cols.is_active}, FALSE)"),
-        ("revoked_in_legacy", f"a.revoked_at IS NULL AND {cols.revoked_at} IS NOT NULL"),
-        (
-            "expires_later_than_legacy",
-            f"{cols.expires_at} IS NOT NULL"
-            f" AND (a.expires_at IS NULL OR a.expires_at > {cols.expires_at})",
-        ),
-    ]
-    for problem, condition in checks:
-        sql = f"SELECT a.legacy_id, a.prefix{joined} WHERE {condition}"
-        _report(ctx, v, table.key, problem, sql, params)
+        report_rows(ctx, v, table.key, problem, sql, params)

@@ -1,0 +1,168 @@
+"""Rows that belong to a legacy user (API keys, profiles, sessions) onto consolidated users.
+
+A row is copied only when its owner's row was copied, so it lands on the right person;
+otherwise it is rejected as owner_missing or owner_rejected. Where the row carries a
+sha256 digest (an API key, a session token) the digest must be 64 hex characters
+(digest_invalid) and lead to exactly one row (digest_duplicate), across every legacy
+table that feeds the same model. A model that allows one row per user (profiles)
+rejects the second as already_has_one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from legacy.engine.context import Context
+from legacy.engine.issues import (
+    REJECTED,
+    WARNING,
+    clear_resolved,
+    count_issues,
+    record_issues,
+)
+from legacy.engine.report import Verification
+from legacy.engine.schema import LegacyTable
+from legacy.engine.sql import Params
+from legacy.engine.verify import report_rows, unaccounted, vanished
+
+SHA256_HEX = "^[0-9a-f]{64}$"
+
+
+@dataclass(frozen=True)
+class OwnedRows:
+    """How one legacy table of user-owned rows maps onto a consolidated model.
+
+    ``values`` maps target columns to SQL over alias ``s`` (the legacy row). ``warnings``
+    are (reason, condition) pairs: rows copied, but reported. ``never_wider`` are
+    (problem, condition over ``s`` and the copied row ``t``) pairs that --verify flags.
+    """
+
+    target: str
+    owner_source: str
+    values: dict[str, str]
+    digest: tuple[str, str] | None = None  # (target column, legacy column)
+    one_per_user: bool = False
+    warnings: tuple[tuple[str, str], ...] = ()
+    never_wider: tuple[tuple[str, str], ...] = field(default=())
+
+
+def _digest_expr(ctx: Context, spec: OwnedRows, params: Params) -> str:
+    assert spec.digest is not None
+    legacy_column = f"s.{ctx.dialect.quote(spec.digest[1])}"
+    return f"LOWER({ctx.dialect.trim_blanks(ctx.dialect.as_text(legacy_column), params)})"
+
+
+def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params) -> str:
+    """The rows not copied yet, with their owner and the reason to reject them (or NULL)."""
+    d = ctx.dialect
+    target, origin = ctx.table_of(spec.target), ctx.table_of("accounts.UserOrigin")
+    issue = ctx.table_of("legacy.RowIssue")
+    owner_id = d.as_text("s.user_id")
+    reasons = [
+        f"WHEN o.user_id IS NULL AND EXISTS (SELECT 1 FROM {issue} i"
+        f" WHERE i.source = %(owner_source)s AND i.legacy_id = {owner_id}"
+        f" AND i.kind = {params.add(REJECTED)}) THEN {params.add('owner_rejected')}",
+        f"WHEN o.user_id IS NULL THEN {params.add('owner_missing')}",
+    ]
+    columns = [f"{expr} AS {d.quote(name)}" for name, expr in spec.values.items()]
+    if spec.digest is not None:
+        column = d.quote(spec.digest[0])
+        digest = _digest_expr(ctx, spec, params)
+        hex_pattern = params.add(SHA256_HEX, "hex_re")
+        reasons += [
+            f"WHEN s.{d.quote(spec.digest[1])} IS NULL OR NOT ({d.matches(digest, hex_pattern)})"
+            f" THEN {params.add('digest_invalid')}",
+            f"WHEN EXISTS (SELECT 1 FROM {target} t WHERE t.{column} = {digest})"
+            f" OR ROW_NUMBER() OVER (PARTITION BY {digest} ORDER BY s.id) > 1"
+            f" THEN {params.add('digest_duplicate')}",
+        ]
+        columns.append(f"{digest} AS {column}")
+    if spec.one_per_user:
+        reasons.append(
+            f"WHEN EXISTS (SELECT 1 FROM {target} t WHERE t.user_id = o.user_id)"
+            f" OR ROW_NUMBER() OVER (PARTITION BY o.user_id ORDER BY s.id) > 1"
+            f" THEN {params.add('already_has_one')}"
+        )
+    warnings = " ".join(
+        f"WHEN {condition} THEN {params.add(reason)}" for reason, condition in spec.warnings
+    )
+    return (
+        f"SELECT s.id AS legacy_pk, {d.as_text('s.id')} AS legacy_id, o.user_id AS owner,"
+        f" {owner_id} AS owner_legacy_id, {', '.join(columns)},"
+        f" CASE {' '.join(reasons)} END AS reject_reason,"
+        f" {f'CASE {warnings} END' if warnings else 'NULL'} AS warning"
+        f" FROM {table.sql} s"
+        f" LEFT JOIN {origin} o ON o.source = %(owner_source)s AND o.legacy_id = {owner_id}"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.legacy_source = %(source)s"
+        f" AND t.legacy_id = {d.as_text('s.id')})"
+    )
+
+
+def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
+    """Copy the rows of ``table`` that have not been copied yet (see the module docstring)."""
+    d = ctx.dialect
+    result = ctx.report.table(table.key)
+    target = ctx.table_of(spec.target)
+    params = ctx.params(source=table.key, owner_source=spec.owner_source)
+    new_rows = _new_rows(ctx, table, spec, params)
+    record_issues(
+        ctx,
+        table.key,
+        REJECTED,
+        f"SELECT n.legacy_id, n.reject_reason AS reason,"
+        f" 'owner ' || %(owner_source)s || '#' || COALESCE(n.owner_legacy_id, '?') AS detail"
+        f" FROM ({new_rows}) n WHERE n.reject_reason IS NOT NULL",
+        params,
+    )
+    if spec.warnings:
+        record_issues(
+            ctx,
+            table.key,
+            WARNING,
+            f"SELECT n.legacy_id, n.warning AS reason, '' AS detail"
+            f" FROM ({new_rows}) n WHERE n.reject_reason IS NULL AND n.warning IS NOT NULL",
+            params,
+        )
+    names = list(spec.values) + ([spec.digest[0]] if spec.digest else [])
+    quoted = ", ".join(d.quote(name) for name in names)
+    selected = ", ".join(f"n.{d.quote(name)}" for name in names)
+    result.copied += ctx.execute(
+        f"INSERT INTO {target} (user_id, {quoted}, legacy_source, legacy_id)"
+        f" SELECT n.owner, {selected}, %(source)s, n.legacy_id"
+        f" FROM ({new_rows}) n WHERE n.reject_reason IS NULL",
+        params,
+    )
+    clear_resolved(
+        ctx,
+        table.key,
+        f"SELECT t.legacy_id FROM {target} t WHERE t.legacy_source = %(issue_source)s",
+    )
+    result.rows = ctx.count(table.sql)
+    result.rejected = count_issues(ctx, table.key, REJECTED)
+    result.warnings = count_issues(ctx, table.key, WARNING)
+    result.already_done = max(result.rows - result.rejected - result.copied, 0)
+
+
+def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verification) -> None:
+    """Every row copied or rejected; copied rows on the same person, never wider access."""
+    d = ctx.dialect
+    target, origin = ctx.table_of(spec.target), ctx.table_of("accounts.UserOrigin")
+    params = ctx.params(source=table.key, owner_source=spec.owner_source)
+    v.checked[table.key] = ctx.count(table.sql)
+    copied = f"SELECT t.legacy_id FROM {target} t WHERE t.legacy_source = %(source)s"
+    report_rows(ctx, v, table.key, "not_copied", unaccounted(ctx, table, copied, params), params)
+    report_rows(ctx, v, table.key, "legacy_row_missing", vanished(ctx, table, copied), params)
+    joined = (
+        f" FROM {table.sql} s"
+        f" JOIN {target} t ON t.legacy_source = %(source)s AND t.legacy_id = {d.as_text('s.id')}"
+        f" LEFT JOIN {origin} o ON o.source = %(owner_source)s"
+        f" AND o.legacy_id = {d.as_text('s.user_id')}"
+    )
+    checks = [("owner_differs", "o.user_id IS NULL OR t.user_id <> o.user_id")]
+    if spec.digest is not None:
+        column = d.quote(spec.digest[0])
+        checks.append(("digest_differs", f"t.{column} <> {_digest_expr(ctx, spec, params)}"))
+    checks += list(spec.never_wider)
+    for problem, condition in checks:
+        sql = f"SELECT t.legacy_id, ''{joined} WHERE {condition}"
+        report_rows(ctx, v, table.key, problem, sql, params)

@@ -1,0 +1,127 @@
+"""Source 2, the shared models: ``"user"``, ``user_api_key``, ``user_profile``,
+``user_session`` (seed 000). Second in merge priority, after the auth service."""
+
+from __future__ import annotations
+
+from legacy.engine.api_keys import api_key_rows
+from legacy.engine.context import Context
+from legacy.engine.owned import OwnedRows, copy_owned, verify_owned
+from legacy.engine.people import PersonColumns, copy_people, password_census
+from legacy.engine.report import Verification
+from legacy.engine.reverse import delete_copied, forget
+from legacy.engine.schema import LegacyTable
+from legacy.engine.verify import verify_people
+
+USER, KEYS, PROFILES, SESSIONS = "user", "user_api_key", "user_profile", "user_session"
+TABLES = (USER, KEYS, PROFILES, SESSIONS)
+
+
+def person_columns(users: LegacyTable) -> PersonColumns:
+    return PersonColumns(
+        password=users.col("s", "hashed_password"),
+        last_login=users.dialect.null("timestamp"),
+        username=users.col("s", "username"),
+        full_name=(
+            f"NULLIF(TRIM(COALESCE({users.col('s', 'first_name')}, '') || ' ' ||"
+            f" COALESCE({users.col('s', 'last_name')}, '')), '')"
+        ),
+        is_superuser=users.col("s", "is_superuser", "boolean"),
+        order_by="n.date_joined, n.legacy_id",
+        rule='priority users > "user" > fu_users; within "user" the oldest row wins',
+    )
+
+
+def key_rows(keys: LegacyTable) -> OwnedRows:
+    revoked = keys.col("s", "revoked_at", "timestamp")
+    return api_key_rows(
+        owner_source=USER,
+        prefix=keys.col("s", "prefix"),
+        scopes=keys.dialect.null(),
+        is_active=f"CASE WHEN {revoked} IS NULL THEN TRUE ELSE FALSE END",
+        last_used_at=keys.dialect.null("timestamp"),
+        expires_at=keys.col("s", "expires_at", "timestamp"),
+        revoked_at=revoked,
+    )
+
+
+def profile_rows(profiles: LegacyTable) -> OwnedRows:
+    d = profiles.dialect
+    preferences = profiles.col("s", "preferences")
+    return OwnedRows(
+        target="accounts.Profile",
+        owner_source=USER,
+        values={
+            "bio": profiles.col("s", "bio"),
+            "avatar_url": profiles.col("s", "avatar_url"),
+            "timezone": profiles.col("s", "timezone"),
+            "locale": profiles.col("s", "locale"),
+            "phone": profiles.col("s", "phone"),
+            "preferences": d.json_object_or_empty(preferences),
+        },
+        one_per_user=True,
+        # Copied with empty preferences; the original stays in the legacy table.
+        warnings=(("preferences_not_object", f"NOT {d.json_is_object(preferences)}"),),
+    )
+
+
+def session_rows(sessions: LegacyTable) -> OwnedRows:
+    expires = sessions.col("s", "expires_at", "timestamp")
+    revoked = sessions.col("s", "revoked_at", "timestamp")
+    return OwnedRows(
+        target="accounts.LoginSession",
+        owner_source=USER,
+        values={
+            "ip_address": sessions.col("s", "ip_address"),
+            "user_agent": sessions.col("s", "user_agent"),
+            "created_at": "COALESCE(s.created_at, %(now)s)",
+            "last_seen_at": sessions.col("s", "last_seen_at", "timestamp"),
+            "expires_at": expires,
+            "revoked_at": revoked,
+        },
+        digest=("token_digest", "token_hash"),
+        never_wider=(
+            ("revoked_in_legacy", f"t.revoked_at IS NULL AND {revoked} IS NOT NULL"),
+            ("expires_later_than_legacy", f"t.expires_at > {expires}"),
+        ),
+    )
+
+
+OWNED = ((KEYS, key_rows), (PROFILES, profile_rows), (SESSIONS, session_rows))
+
+
+def copy(ctx: Context) -> None:
+    users = ctx.legacy(USER)
+    if users is None:
+        ctx.report.notes.append('shared_models: no "user" table, nothing to copy')
+        return
+    copy_people(ctx, users, person_columns(users))
+    for key, spec in OWNED:
+        table = ctx.legacy(key)
+        if table is not None:
+            copy_owned(ctx, table, spec(table))
+
+
+def census(ctx: Context) -> dict[str, dict[str, int]]:
+    users = ctx.legacy(USER)
+    return {} if users is None else {USER: password_census(ctx, users, person_columns(users))}
+
+
+def verify(ctx: Context, v: Verification) -> None:
+    users = ctx.legacy(USER)
+    if users is None:
+        return
+    verify_people(ctx, users, person_columns(users), v)
+    for key, spec in OWNED:
+        table = ctx.legacy(key)
+        if table is not None:
+            verify_owned(ctx, table, spec(table), v)
+
+
+def reverse(ctx: Context) -> None:
+    forget(ctx, "legacy.RowIssue", source__in=list(TABLES))
+    forget(ctx, "legacy.Conflict", source=USER)
+    delete_copied(ctx, "accounts.LoginSession", SESSIONS)
+    delete_copied(ctx, "accounts.Profile", PROFILES)
+    delete_copied(ctx, "accounts.ApiKey", KEYS)
+    delete_copied(ctx, "accounts.User", USER)
+    forget(ctx, "accounts.UserOrigin", source=USER)

@@ -1,0 +1,157 @@
+"""Tenants of the multi-tenant auth service: ``clients``, and ``users.client_id`` as
+memberships (seed 004). Runs after the auth service's users, whose people it needs."""
+
+from __future__ import annotations
+
+from legacy.engine.context import Context
+from legacy.engine.issues import REJECTED, WARNING, count_issues, record_issues
+from legacy.engine.people import role_key
+from legacy.engine.report import Verification
+from legacy.engine.reverse import delete_copied, forget
+from legacy.engine.sql import Params
+from legacy.engine.verify import report_rows, unaccounted, vanished
+
+CLIENTS, USERS = "clients", "users"
+MEMBERSHIPS = "memberships"  # the report's name for users.client_id
+
+
+def _new_clients(ctx: Context, params: Params) -> str:
+    d = ctx.dialect
+    clients = ctx.legacy(CLIENTS)
+    assert clients is not None
+    tenant = ctx.table_of("accounts.Tenant")
+    slug = d.trim_blanks("s.slug", params)
+    return (
+        f"SELECT {d.as_text('s.id')} AS legacy_id, s.name AS name, {slug} AS slug,"
+        f" COALESCE({clients.col('s', 'is_active', 'boolean')}, FALSE) AS is_active,"
+        f" COALESCE({clients.col('s', 'created_at', 'timestamp')}, %(now)s) AS created_at,"
+        f" CASE WHEN s.slug IS NULL OR {slug} = '' THEN {params.add('slug_empty')}"
+        f" WHEN EXISTS (SELECT 1 FROM {tenant} t WHERE LOWER(t.slug) = LOWER({slug}))"
+        f" OR ROW_NUMBER() OVER (PARTITION BY LOWER({slug}) ORDER BY s.id) > 1"
+        f" THEN {params.add('slug_duplicate')} END AS reject_reason"
+        f" FROM {clients.sql} s"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {tenant} t WHERE t.legacy_source = %(source)s"
+        f" AND t.legacy_id = {d.as_text('s.id')})"
+    )
+
+
+def _memberships_from(ctx: Context, params: Params, join: str = "") -> str:
+    """FROM-clause: copied ``users`` rows that name a tenant (alias s, origin o, + join)."""
+    d = ctx.dialect
+    users = ctx.legacy(USERS)
+    assert users is not None
+    origin = ctx.table_of("accounts.UserOrigin")
+    return (
+        f" FROM {users.sql} s"
+        f" JOIN {origin} o ON o.source = %(users)s AND o.legacy_id = {d.as_text('s.id')}"
+        f"{join} WHERE s.client_id IS NOT NULL"
+    )
+
+
+def copy(ctx: Context) -> None:
+    clients = ctx.legacy(CLIENTS)
+    if clients is None:
+        ctx.report.notes.append("tenants: no clients table (not a multi-tenant deployment)")
+        return
+    tenant = ctx.table_of("accounts.Tenant")
+    params = ctx.params(source=CLIENTS)
+    new = _new_clients(ctx, params)
+    record_issues(
+        ctx,
+        CLIENTS,
+        REJECTED,
+        f"SELECT n.legacy_id, n.reject_reason AS reason, n.slug AS detail"
+        f" FROM ({new}) n WHERE n.reject_reason IS NOT NULL",
+        params,
+    )
+    result = ctx.report.table(CLIENTS)
+    result.copied += ctx.execute(
+        f"INSERT INTO {tenant} (name, slug, is_active, created_at, legacy_source, legacy_id)"
+        f" SELECT n.name, n.slug, n.is_active, n.created_at, %(source)s, n.legacy_id"
+        f" FROM ({new}) n WHERE n.reject_reason IS NULL",
+        params,
+    )
+    result.rows = ctx.count(clients.sql)
+    result.rejected = count_issues(ctx, CLIENTS, REJECTED)
+    result.already_done = max(result.rows - result.rejected - result.copied, 0)
+    users = ctx.legacy(USERS)
+    if users is not None and users.has("client_id"):
+        _copy_memberships(ctx)
+
+
+def _copy_memberships(ctx: Context) -> None:
+    """One membership per person and tenant, with the role of the first row that names it."""
+    d = ctx.dialect
+    tenant, membership = ctx.table_of("accounts.Tenant"), ctx.table_of("accounts.Membership")
+    params = ctx.params(source=USERS, users=USERS, clients=CLIENTS)
+    role = role_key(ctx, "s.role", params)
+    member = params.add("member")
+    tenant_of = f" AND t.legacy_source = %(clients)s AND t.legacy_id = {d.as_text('s.client_id')}"
+    from_ = _memberships_from(ctx, params)
+    record_issues(
+        ctx,
+        USERS,
+        WARNING,
+        f"SELECT {d.as_text('s.id')} AS legacy_id, {params.add('tenant_missing')} AS reason,"
+        f" 'client ' || {d.as_text('s.client_id')} AS detail{from_}"
+        f" AND NOT EXISTS (SELECT 1 FROM {tenant} t WHERE 1 = 1{tenant_of})",
+        params,
+    )
+    result = ctx.report.table(MEMBERSHIPS)
+    result.copied += ctx.execute(
+        f"INSERT INTO {membership} (user_id, tenant_id, role, legacy_source, legacy_id)"
+        f" SELECT m.user_id, m.tenant_id, m.role, %(source)s, m.legacy_id FROM ("
+        f"SELECT o.user_id, t.id AS tenant_id, COALESCE(NULLIF({role}, ''), {member}) AS role,"
+        f" {d.as_text('s.id')} AS legacy_id,"
+        f" ROW_NUMBER() OVER (PARTITION BY o.user_id, t.id ORDER BY s.id) AS position"
+        f"{_memberships_from(ctx, params, join=f' JOIN {tenant} t ON 1 = 1{tenant_of}')}"
+        f") m WHERE m.position = 1 AND NOT EXISTS (SELECT 1 FROM {membership} x"
+        f" WHERE x.user_id = m.user_id AND x.tenant_id = m.tenant_id)",
+        params,
+    )
+    result.rows = ctx.rows(f"SELECT COUNT(*){from_}", params)[0][0]
+    result.warnings = count_issues(ctx, USERS, WARNING)
+
+
+def verify(ctx: Context, v: Verification) -> None:
+    clients = ctx.legacy(CLIENTS)
+    if clients is None:
+        return
+    d = ctx.dialect
+    tenant, membership = ctx.table_of("accounts.Tenant"), ctx.table_of("accounts.Membership")
+    params = ctx.params(source=CLIENTS, users=USERS, clients=CLIENTS)
+    v.checked[CLIENTS] = ctx.count(clients.sql)
+    copied = f"SELECT t.legacy_id FROM {tenant} t WHERE t.legacy_source = %(source)s"
+    report_rows(ctx, v, CLIENTS, "not_copied", unaccounted(ctx, clients, copied, params), params)
+    report_rows(ctx, v, CLIENTS, "legacy_row_missing", vanished(ctx, clients, copied), params)
+    report_rows(
+        ctx,
+        v,
+        CLIENTS,
+        "slug_differs",
+        f"SELECT t.legacy_id, t.slug FROM {clients.sql} s JOIN {tenant} t"
+        f" ON t.legacy_source = %(source)s AND t.legacy_id = {d.as_text('s.id')}"
+        f" WHERE t.slug <> {d.trim_blanks('s.slug', params)}",
+        params,
+    )
+    users = ctx.legacy(USERS)
+    if users is None or not users.has("client_id"):
+        return
+    report_rows(
+        ctx,
+        v,
+        USERS,
+        "membership_missing",
+        f"SELECT {d.as_text('s.id')}, {d.as_text('s.client_id')}{_memberships_from(ctx, params)}"
+        f" AND EXISTS (SELECT 1 FROM {tenant} t WHERE t.legacy_source = %(clients)s"
+        f" AND t.legacy_id = {d.as_text('s.client_id')} AND NOT EXISTS (SELECT 1 FROM"
+        f" {membership} m WHERE m.user_id = o.user_id AND m.tenant_id = t.id))",
+        params,
+    )
+
+
+def reverse(ctx: Context) -> None:
+    forget(ctx, "legacy.RowIssue", source=CLIENTS)
+    forget(ctx, "legacy.RowIssue", source=USERS, reason="tenant_missing")
+    delete_copied(ctx, "accounts.Membership", USERS)
+    delete_copied(ctx, "accounts.Tenant", CLIENTS)
