@@ -1,0 +1,1 @@
+"""The HTTP API: Bearer API keys and JWT logins, the current user, keys, tenants, health."""

@@ -1,0 +1,69 @@
+"""Tenant RBAC (seed 004): a tenant's data is for its members, by the role they hold there.
+
+Only a Membership counts: superusers and staff get no way into a tenant they are not a
+member of, so what the API shows never depends on who runs the admin.
+"""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from accounts.models import Membership
+
+OWNER, ADMIN, MEMBER, READONLY = "owner", "admin", "member", "readonly"
+# Every role that may read a tenant's member list.
+READ_ROLES = (OWNER, ADMIN, MEMBER, READONLY)
+# Roles that may change a tenant's members (for write endpoints).
+MANAGE_ROLES = (OWNER, ADMIN)
+
+
+def tenant_membership(request: Request, slug: str) -> Membership | None:
+    """The requesting user's membership of the active tenant ``slug``, or None."""
+    return (
+        Membership.objects.select_related("tenant")
+        .filter(user=request.user, tenant__slug=slug, tenant__is_active=True)
+        .first()
+    )
+
+
+class IsTenantMember(BasePermission):
+    """The user is a member of the tenant named by the URL's ``slug``.
+
+    Anyone else gets 404, the answer for a tenant that does not exist, so slugs cannot be
+    probed. The membership is left on ``request.tenant_membership`` for the view.
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False  # DRF turns this into 401
+        membership = tenant_membership(request, view.kwargs["slug"])
+        if membership is None:
+            raise NotFound()
+        request.tenant_membership = membership
+        return True
+
+
+class _TenantRolePermission(IsTenantMember):
+    roles: frozenset[str] = frozenset()
+    message = "Your role in this tenant does not allow this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        # The member knows the tenant exists, so a role too low is a plain 403.
+        return request.tenant_membership.role.strip().lower() in self.roles
+
+
+def HasTenantRole(*roles: str) -> type[BasePermission]:  # noqa: N802
+    """A permission class: member of the URL's tenant holding one of ``roles``.
+
+    Named like a class because it stands where one does, e.g.
+    ``permission_classes = [IsAuthenticated, HasTenantRole(*MANAGE_ROLES)]``.
+    Roles compare without regard to case or surrounding spaces, as legacy rows vary.
+    """
+    allowed = frozenset(role.strip().lower() for role in roles)
+    name = "HasTenantRole_" + "_".join(sorted(allowed))
+    return type(name, (_TenantRolePermission,), {"roles": allowed})

@@ -1,0 +1,163 @@
+"""What the API reads and writes. The digest of a key is never among it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+
+from accounts.api.authentication import generate_token
+from accounts.models import ApiKey, Membership, User
+
+
+class HealthSerializer(serializers.Serializer):
+    """The load balancer's answer."""
+
+    status = serializers.CharField()
+
+
+class MigrationsSerializer(serializers.Serializer):
+    applied = serializers.BooleanField(help_text="True when no migration is pending.")
+    pending = serializers.ListField(child=serializers.CharField())
+
+
+class CopyRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    outcome = serializers.CharField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    trigger = serializers.CharField()
+
+
+class DetailedHealthSerializer(HealthSerializer):
+    """Database, migrations and the latest legacy copy run (null before the first)."""
+
+    database = serializers.CharField()
+    migrations = MigrationsSerializer(allow_null=True)
+    legacy_copy = CopyRunSerializer(allow_null=True)
+    timestamp = serializers.DateTimeField()
+
+
+class TenantRoleSerializer(serializers.ModelSerializer):
+    """A tenant the user belongs to, and their role there."""
+
+    slug = serializers.CharField(source="tenant.slug")
+    name = serializers.CharField(source="tenant.name")
+
+    class Meta:
+        model = Membership
+        fields = ["slug", "name", "role"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    """The authenticated user, as they may see themselves."""
+
+    groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tenants = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "username", "full_name", "is_verified", "groups", "tenants"]
+        read_only_fields = fields
+
+    @extend_schema_field(TenantRoleSerializer(many=True))
+    def get_tenants(self, user: User) -> list[dict[str, Any]]:
+        memberships = (
+            user.memberships.filter(tenant__is_active=True)
+            .select_related("tenant")
+            .order_by("tenant__slug")
+        )
+        return TenantRoleSerializer(memberships, many=True).data
+
+
+class TenantMemberSerializer(serializers.ModelSerializer):
+    """A member of a tenant, as the other members see them."""
+
+    email = serializers.EmailField(source="user.email")
+    full_name = serializers.CharField(source="user.full_name", allow_null=True)
+
+    class Meta:
+        model = Membership
+        fields = ["email", "full_name", "role"]
+
+
+class ScopesField(serializers.ListField):
+    """Scopes as a list; stored comma-separated, as the legacy services stored them."""
+
+    child = serializers.CharField(max_length=100)
+
+    def to_representation(self, data: str | None) -> list[str]:
+        return [scope.strip() for scope in (data or "").split(",") if scope.strip()]
+
+    def to_internal_value(self, data: Any) -> str | None:
+        scopes = [scope.strip() for scope in super().to_internal_value(data)]
+        if any("," in scope for scope in scopes):
+            raise serializers.ValidationError("A scope cannot contain a comma.")
+        return ",".join(scope for scope in scopes if scope) or None
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """A key as its owner sees it later: everything but the token and its digest."""
+
+    scopes = ScopesField(required=False)
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "is_active",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        ]
+        read_only_fields = [
+            "id",
+            "prefix",
+            "is_active",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+
+class ApiKeyCreateSerializer(ApiKeySerializer):
+    """Makes a key for the requesting user; the response carries the token, this once only."""
+
+    token = serializers.CharField(
+        read_only=True, help_text="Shown only in this response; store it now."
+    )
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "token"]
+
+    def validate_expires_at(self, value: Any) -> Any:
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError("Must be in the future.")
+        return value
+
+    def create(self, validated_data: dict[str, Any]) -> ApiKey:
+        token, prefix, digest = generate_token()
+        key = ApiKey.objects.create(
+            user=self.context["request"].user, prefix=prefix, digest=digest, **validated_data
+        )
+        key.token = token  # for this response only; never saved
+        return key
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh, with a 401 (not a 500) when the token's user was deleted."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            return super().validate(attrs)
+        except get_user_model().DoesNotExist as exc:
+            raise exceptions.AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from exc

@@ -1,0 +1,129 @@
+"""Thin views: authentication and permissions decide who, serializers shape what."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import (
+    TokenBlacklistView,
+    TokenObtainPairView,
+    TokenRefreshView,
+)
+
+from accounts.api import health
+from accounts.api.permissions import READ_ROLES, HasTenantRole
+from accounts.api.serializers import (
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    DetailedHealthSerializer,
+    HealthSerializer,
+    MeSerializer,
+    RefreshSerializer,
+    TenantMemberSerializer,
+)
+from accounts.models import ApiKey, Membership, User
+
+
+class HealthView(APIView):
+    """For load balancers: no credentials, no database."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(responses=HealthSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(HealthSerializer({"status": health.HEALTHY}).data)
+
+
+class DetailedHealthView(APIView):
+    """For operators: database, pending migrations and the last legacy copy (token needed)."""
+
+    @extend_schema(responses={200: DetailedHealthSerializer, 503: DetailedHealthSerializer})
+    def get(self, request: Request) -> Response:
+        report = health.detailed_report()
+        code = status.HTTP_200_OK if report["status"] == health.HEALTHY else 503
+        return Response(DetailedHealthSerializer(report).data, status=code)
+
+
+class MeView(generics.RetrieveAPIView):
+    """The user the request's token belongs to."""
+
+    serializer_class = MeSerializer
+
+    def get_object(self) -> User:
+        return self.request.user
+
+
+class ApiKeyListCreateView(generics.ListCreateAPIView):
+    """The requesting user's keys; POST makes one and shows its token this once."""
+
+    def get_queryset(self) -> QuerySet[ApiKey]:
+        return ApiKey.objects.filter(user=self.request.user).order_by("-created_at", "-pk")
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        return ApiKeyCreateSerializer if self.request.method == "POST" else ApiKeySerializer
+
+
+class ApiKeyRevokeView(generics.GenericAPIView):
+    """Revokes one of the requesting user's keys; another user's key is a 404."""
+
+    serializer_class = ApiKeySerializer
+
+    def get_queryset(self) -> QuerySet[ApiKey]:
+        return ApiKey.objects.filter(user=self.request.user)
+
+    @extend_schema(request=None, responses=ApiKeySerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        key = self.get_object()
+        if key.revoked_at is None or key.is_active:
+            # Revoking twice keeps the first time.
+            key.revoked_at = key.revoked_at or timezone.now()
+            key.is_active = False
+            key.save(update_fields=["revoked_at", "is_active"])
+        return Response(self.get_serializer(key).data)
+
+
+class TenantUsersView(generics.ListAPIView):
+    """The members of a tenant, for its members only (others get 404)."""
+
+    serializer_class = TenantMemberSerializer
+    permission_classes = (IsAuthenticated, HasTenantRole(*READ_ROLES))
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request
+            return Membership.objects.none()
+        return (
+            Membership.objects.filter(tenant=self.request.tenant_membership.tenant)
+            .select_related("user")
+            .order_by("user__email")
+        )
+
+
+class LoginView(TokenObtainPairView):
+    """Email + password for an access and a refresh token.
+
+    simplejwt's own view (email is USERNAME_FIELD, and django.contrib.auth.authenticate
+    ignores letter case and upgrades legacy hashes), throttled against password guessing.
+    """
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+class RefreshView(TokenRefreshView):
+    """A new access token (and, rotated, a new refresh token) for a refresh token."""
+
+    serializer_class = RefreshSerializer
+
+
+class LogoutView(TokenBlacklistView):
+    """Blacklists the refresh token, so it can no longer be refreshed."""
