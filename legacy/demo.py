@@ -7,8 +7,10 @@ Hashes are made by the real libraries, so the demo logins are real logins.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import bcrypt
 from argon2 import PasswordHasher
@@ -30,6 +32,7 @@ DEMO_LOGINS = (
     DemoLogin("ann@example.com", "ann-password-1", "bcrypt $2b$ from the auth service"),
     DemoLogin("bob@example.com", "bob-password-2", "argon2id"),
     DemoLogin("ANN@example.com", "ann-password-1", "same person, any letter case"),
+    DemoLogin("fay@example.com", "fay-password-3", "argon2id from fastapi-users"),
 )
 DEMO_TOKEN = "tuGlKvrYEoiJcv7r7oIy7zXM9pqVnaxN_74obFz6lVo"  # seed 001's example token
 
@@ -197,4 +200,97 @@ def fill_demo_rows(using: str = "default") -> int:
         ),
     ]
     api_key.objects.using(using).bulk_create(keys)
-    return len(users) + len(keys)
+    return len(users) + len(keys) + _fill_other_sources(using, now)
+
+
+def _fill_other_sources(using: str, now: datetime) -> int:
+    """Tenants, the shared models and fastapi-users, overlapping the auth service's people."""
+    model = partial(apps.get_model, "legacy")
+    client = model("AuthClient")(
+        id=uuid.UUID(int=1), name="Acme Corp", slug="acme", is_active=True, created_at=now
+    )
+    model("AuthClient").objects.using(using).bulk_create([client])
+    model("AuthUser").objects.using(using).filter(id__in=[1, 3]).update(client_id=client.id)
+    shared = model("SharedUser")
+    ann, sam = uuid.UUID(int=11), uuid.UUID(int=12)
+    shared.objects.using(using).bulk_create(
+        [
+            # Ann again: lower priority than the auth service, so her password there loses.
+            shared(
+                id=ann,
+                email="ANN@example.com",
+                hashed_password=bcrypt.hashpw(b"ann-shared", bcrypt.gensalt(rounds=10)).decode(),
+                first_name="Ann",
+                last_name="Example",
+                is_active=True,
+                is_superuser=True,
+                created_at=now,
+            ),
+            shared(
+                id=sam,
+                email="sam@example.com",
+                hashed_password=None,
+                first_name="Sam",
+                is_active=True,
+                is_superuser=False,
+                created_at=now,
+            ),
+        ]
+    )
+    model("SharedUserProfile").objects.using(using).bulk_create(
+        [
+            model("SharedUserProfile")(
+                id=uuid.UUID(int=21),
+                user_id=ann,
+                bio="Grüße!",
+                timezone="Europe/Zürich",
+                locale="de-CH",
+                preferences={"theme": "dark", "emoji": "👋"},
+            ),
+        ]
+    )
+    session = model("SharedUserSession")
+    session.objects.using(using).bulk_create(
+        [
+            session(
+                id=uuid.UUID(int=31),
+                user_id=ann,
+                token_hash=sha256_hex("session-v4"),
+                ip_address="192.0.2.10",
+                user_agent="Firefox",
+                created_at=now,
+                expires_at=now + timedelta(days=7),
+            ),
+            session(
+                id=uuid.UUID(int=32),
+                user_id=ann,
+                token_hash=sha256_hex("session-v6"),
+                ip_address="2001:db8::1",
+                user_agent="curl",
+                created_at=now,
+                expires_at=now + timedelta(days=7),
+            ),
+        ]
+    )
+    fu = model("FastapiUser")
+    fu.objects.using(using).bulk_create(
+        [
+            fu(
+                id=uuid.UUID(int=41),
+                email="Bob@Example.com",
+                hashed_password=PasswordHasher().hash("bob-fastapi"),
+                is_active=True,
+                is_superuser=False,
+                is_verified=True,
+            ),
+            fu(
+                id=uuid.UUID(int=42),
+                email="fay@example.com",
+                hashed_password=PasswordHasher().hash("fay-password-3"),
+                is_active=True,
+                is_superuser=False,
+                is_verified=True,
+            ),
+        ]
+    )
+    return 8

@@ -20,9 +20,9 @@ def render_report(report: Report) -> str:
     lines += [f"  note: {note}" for note in report.notes]
     if report.tables:
         lines.append("")
-        lines.append(f"  {'table':<22}" + "".join(f"{c:>11}" for c in _COLUMNS))
+        lines.append(f"  {'table':<22}" + "".join(f"{c:>13}" for c in _COLUMNS))
         for key, result in report.tables.items():
-            values = "".join(f"{getattr(result, c):>11}" for c in _COLUMNS)
+            values = "".join(f"{getattr(result, c):>13}" for c in _COLUMNS)
             lines.append(f"  {key:<22}{values}")
         lines.append(f"  conflicts recorded: {report.conflicts}")
     if report.counts_before:

@@ -4,8 +4,8 @@ A row is copied only when its owner's row was copied, so it lands on the right p
 otherwise it is rejected as owner_missing or owner_rejected. Where the row carries a
 sha256 digest (an API key, a session token) the digest must be 64 hex characters
 (digest_invalid) and lead to exactly one row (digest_duplicate), across every legacy
-table that feeds the same model. A model that allows one row per user (profiles)
-rejects the second as already_has_one.
+table that feeds the same model. A model that allows one row per user (profiles) keeps
+the row of the person's winning legacy row and rejects the others as already_has_one.
 """
 
 from __future__ import annotations
@@ -78,9 +78,16 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
         ]
         columns.append(f"{digest} AS {column}")
     if spec.one_per_user:
+        # The row of the person's winning legacy row first, then the lowest id.
+        user = ctx.table_of("accounts.User")
+        winner_first = (
+            f"CASE WHEN EXISTS (SELECT 1 FROM {user} u WHERE u.id = o.user_id"
+            f" AND u.legacy_source = %(owner_source)s AND u.legacy_id = {owner_id})"
+            f" THEN 0 ELSE 1 END"
+        )
         reasons.append(
             f"WHEN EXISTS (SELECT 1 FROM {target} t WHERE t.user_id = o.user_id)"
-            f" OR ROW_NUMBER() OVER (PARTITION BY o.user_id ORDER BY s.id) > 1"
+            f" OR ROW_NUMBER() OVER (PARTITION BY o.user_id ORDER BY {winner_first}, s.id) > 1"
             f" THEN {params.add('already_has_one')}"
         )
     warnings = " ".join(
