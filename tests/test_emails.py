@@ -25,6 +25,12 @@ CASES = [
     ("ann\x01@example.com", "ann\x01@example.com", emails.INVALID),
     ("a" * 243 + "@example.com", "a" * 243 + "@example.com", emails.TOO_LONG),
     ("o'brien+tag@sub.example.co.uk", "o'brien+tag@sub.example.co.uk", None),
+    ("ann\u200b@example.com", "ann\u200b@example.com", emails.INVALID),
+    ("ann@exam\ufeffple.com", "ann@exam\ufeffple.com", emails.INVALID),
+    ("ann@example.com\u202e", "ann@example.com\u202e", emails.INVALID),
+    ("josé@exämple.com", "josé@exämple.com", None),
+    # SQLite's LOWER() folds ASCII only (documented); PostgreSQL folds every letter.
+    pytest.param("ÄNN@EXAMPLE.COM", "änn@example.com", None, marks=pytest.mark.postgres),
 ]
 
 

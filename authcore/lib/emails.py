@@ -13,9 +13,16 @@ import re
 TRIMMED_CHARACTERS = " \t\r\n"
 # RFC 5321 caps a deliverable address at 254 characters.
 MAX_LENGTH = 254
-# One "@", something on both sides, a dot in the domain, no whitespace or control
-# characters. Written in the regex subset PostgreSQL and Python agree on.
-PATTERN = "^[^@\\s\\x01-\\x1f\\x7f]+@[^@\\s\\x01-\\x1f\\x7f.]+(\\.[^@\\s\\x01-\\x1f\\x7f.]+)+$"
+# Characters no address may hold: whitespace, control characters, and the invisible
+# format characters (zero-width spaces and joiners, bidi controls, BOM) that make two
+# addresses look alike. No Unicode normalisation is applied: folding look-alikes into one
+# person could hand one person's account to another.
+_FORBIDDEN = (
+    "@\\s\\x01-\\x1f\\x7f\\u00ad\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\ufeff"
+)
+# One "@", something on both sides, a dot in the domain. Written in the regex subset
+# PostgreSQL and Python agree on.
+PATTERN = f"^[^{_FORBIDDEN}]+@[^{_FORBIDDEN}.]+(\\.[^{_FORBIDDEN}.]+)+$"
 
 EMPTY = "email_empty"
 TOO_LONG = "email_too_long"

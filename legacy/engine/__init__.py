@@ -14,11 +14,13 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from legacy.engine.context import Context
+from legacy.engine.locking import CopyInProgress, exclusive_run
 from legacy.engine.report import Report, Verification
 from legacy.engine.sources import SOURCES, Source, UnknownSource, select
 
 __all__ = [
     "SOURCES",
+    "CopyInProgress",
     "Report",
     "UnknownSource",
     "Verification",
@@ -94,33 +96,73 @@ def copy_legacy(
     sources: list[str] | None = None,
     dry_run: bool = False,
     trigger: str = "command",
+    wait: bool = False,
 ) -> Report:
     """Copy every legacy row not copied yet; return what happened.
 
     Idempotent: rows already copied are skipped, so a second run changes nothing. With
     ``dry_run`` the same statements run inside a transaction that is rolled back, so the
-    report shows exactly what a real run would do.
+    report shows exactly what a real run would do. Only one run at a time (``wait``:
+    queue behind a running one instead of refusing).
     """
     selected = select(sources)
     report = Report(sources=[s.name for s in selected], dry_run=dry_run)
     started = time.monotonic()
-    with transaction.atomic(using=using):
+    with exclusive_run(connections[using], wait=wait):
+        if dry_run:
+            with transaction.atomic(using=using):
+                ctx = _context(apps, using, report)
+                _begin(ctx, selected, trigger, dry_run=True)
+                for source in selected:
+                    source.copy(ctx)
+                _end(ctx, selected, started)
+                transaction.set_rollback(True, using=using)
+            return report
         ctx = _context(apps, using, report)
-        report.tables_found = sorted(ctx.tables)
-        if not ctx.tables:
-            report.notes.append("no legacy tables found: nothing to copy")
-        report.counts_before = _counts(ctx, selected)
-        if dry_run:
-            _census(ctx, selected)
-        _record_run(ctx, trigger, selected, dry_run)
-        for source in selected:
-            source.copy(ctx)
-        report.counts_after = _counts(ctx, selected)
-        report.duration_seconds = round(time.monotonic() - started, 3)
-        _finish_run(ctx)
-        if dry_run:
-            transaction.set_rollback(True, using=using)
+        with transaction.atomic(using=using):
+            _begin(ctx, selected, trigger, dry_run=False)
+        try:
+            for source in selected:
+                # One transaction per source: a run that dies keeps the sources it
+                # finished, each complete and consistent, and never holds one
+                # transaction over the whole job; the next run resumes where it stopped.
+                with transaction.atomic(using=using):
+                    source.copy(ctx)
+        except BaseException:
+            _fail_run(ctx)
+            raise
+        with transaction.atomic(using=using):
+            _end(ctx, selected, started)
     return report
+
+
+def _begin(ctx: Context, selected: list[Source], trigger: str, dry_run: bool) -> None:
+    report = ctx.report
+    report.tables_found = sorted(ctx.tables)
+    if not ctx.tables:
+        report.notes.append("no legacy tables found: nothing to copy")
+    report.counts_before = _counts(ctx, selected)
+    if dry_run:
+        _census(ctx, selected)
+    _record_run(ctx, trigger, selected, dry_run)
+
+
+def _end(ctx: Context, selected: list[Source], started: float) -> None:
+    ctx.report.counts_after = _counts(ctx, selected)
+    ctx.report.duration_seconds = round(time.monotonic() - started, 3)
+    _finish_run(ctx)
+
+
+def _fail_run(ctx: Context) -> None:
+    """Mark the run failed, if the database still answers (it may be what failed)."""
+    if ctx.run_id is None or ctx.connection.in_atomic_block:
+        return  # inside a migration the whole transaction, run record included, rolls back
+    try:
+        ctx.model("legacy.CopyRun")._base_manager.db_manager(ctx.connection.alias).filter(
+            pk=ctx.run_id
+        ).update(outcome="failed", finished_at=timezone.now(), report=ctx.report.as_dict())
+    except Exception:  # the original error matters more than this one
+        pass
 
 
 def _census(ctx: Context, sources: list[Source]) -> None:
