@@ -85,5 +85,21 @@ class Context:
             while batch := cursor.fetchmany(chunk):
                 yield from batch
 
+    def stage(self, name: str, select_sql: str, params: Params) -> str:
+        """Materialise ``select_sql`` as a temporary table; return its quoted name.
+
+        Steps that would each re-run an expensive query (an anti-join over a big legacy
+        table, regexes on every row) read the staged rows instead.
+        """
+        table = self.dialect.quote(f"authcore_stage_{name}")
+        self.execute(f"DROP TABLE IF EXISTS {table}", Params())
+        self.execute(f"CREATE TEMPORARY TABLE {table} AS {select_sql}", params)
+        if self.dialect.vendor == "postgresql":
+            self.execute(f"ANALYZE {table}", Params())  # plans for the steps that read it
+        return table
+
+    def drop_stage(self, table: str) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {table}", Params())
+
     def count(self, sql_table: str) -> int:
         return self.rows(f"SELECT COUNT(*) FROM {sql_table}", Params())[0][0]

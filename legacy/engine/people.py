@@ -48,12 +48,18 @@ class PersonColumns:
 _COMPARED = ("password", "username", "full_name", "is_active", "is_superuser")
 
 
-def _new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns, params: Params) -> str:
-    """A subquery of the rows of ``table`` that have no origin yet, mapped to user columns."""
+def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> str:
+    """Stage the rows of ``table`` that have no origin yet, mapped to user columns.
+
+    One pass over the legacy table (the anti-join and every regex run once); every later
+    step reads the small staged set instead of the legacy table again.
+    """
     d = ctx.dialect
     origin = ctx.table_of("accounts.UserOrigin")
+    params = ctx.params(source=table.key)
     email = table.col("s", "email")
-    return (
+    return ctx.stage(
+        f"people_{table.key}",
         f"SELECT s.id AS legacy_pk, {d.as_text('s.id')} AS legacy_id,"
         f" {email} AS raw_email,"
         f" {d.trim_blanks(email, params)} AS email,"
@@ -70,38 +76,50 @@ def _new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns, params: Par
         f" {cols.role} AS role"
         f" FROM {table.sql} s"
         f" WHERE NOT EXISTS (SELECT 1 FROM {origin} o"
-        f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})"
+        f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})",
+        params,
     )
 
 
 def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     """Copy the new rows of one legacy user table (see the module docstring)."""
     result = ctx.report.table(table.key)
+    result.rows = ctx.count(table.sql)
+    new = _stage_new_rows(ctx, table, cols)
+    if ctx.count(new):
+        attached = _copy_staged(ctx, table, cols, new)
+    else:
+        attached = 0  # a re-run with nothing new stops here: one anti-join in all
+    ctx.drop_stage(new)
+    result.rejected = count_issues(ctx, table.key, REJECTED)
+    result.warnings = count_issues(ctx, table.key, WARNING)
+    result.already_done = max(result.rows - result.rejected - attached, 0)
+
+
+def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str) -> int:
+    """Steps 1-6 of the module docstring over the staged rows; returns rows attached."""
+    result = ctx.report.table(table.key)
     user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
     params = ctx.params(source=table.key)
-    new_rows = _new_rows(ctx, table, cols, params)
-    unusable = params.add("password_unusable", "reason")
-
     record_issues(
         ctx,
         table.key,
         REJECTED,
         f"SELECT n.legacy_id, n.reject_reason AS reason,"
         f" SUBSTR(COALESCE(n.raw_email, ''), 1, 200) AS detail"
-        f" FROM ({new_rows}) n WHERE n.reject_reason IS NOT NULL",
+        f" FROM {new} n WHERE n.reject_reason IS NOT NULL",
         params,
     )
     record_issues(
         ctx,
         table.key,
         WARNING,
-        f"SELECT n.legacy_id, {unusable} AS reason,"
+        f"SELECT n.legacy_id, {params.add('password_unusable')} AS reason,"
         f" 'password is ' || n.hash_format || ': the account gets an unusable password'"
-        f" AS detail FROM ({new_rows}) n"
+        f" AS detail FROM {new} n"
         f" WHERE n.reject_reason IS NULL AND n.password = {params.add('!')}",
         params,
     )
-
     result.copied += ctx.execute(
         f"INSERT INTO {user} (email, password, username, full_name, is_active, is_staff,"
         f" is_superuser, is_verified, date_joined, last_login, legacy_source, legacy_id)"
@@ -109,7 +127,7 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
         f" w.is_superuser, w.is_verified, w.date_joined, w.last_login, %(source)s, w.legacy_id"
         f" FROM (SELECT n.*, ROW_NUMBER() OVER (PARTITION BY n.email_key"
         f" ORDER BY {cols.order_by}) AS position"
-        f" FROM ({new_rows}) n WHERE n.reject_reason IS NULL) w"
+        f" FROM {new} n WHERE n.reject_reason IS NULL) w"
         f" WHERE w.position = 1"
         f" AND NOT EXISTS (SELECT 1 FROM {user} u WHERE LOWER(u.email) = w.email_key)",
         params,
@@ -117,7 +135,7 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     attached = ctx.execute(
         f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at)"
         f" SELECT u.id, %(source)s, n.legacy_id, n.raw_email, %(now)s"
-        f" FROM ({new_rows}) n JOIN {user} u ON LOWER(u.email) = n.email_key"
+        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
         f" WHERE n.reject_reason IS NULL",
         params,
     )
@@ -125,98 +143,78 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     clear_resolved(
         ctx,
         table.key,
-        f"SELECT o.legacy_id FROM {origin} o WHERE o.source = %(issue_source)s",
+        f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL",
     )
-    _record_conflicts(ctx, table, cols)
-    _fail_closed(ctx, table, cols)
+    _record_conflicts(ctx, table, cols, new)
+    _fail_closed(ctx, table, new)
     if cols.verified_carries_over:
-        _carry_verified(ctx, table, cols)
-    _grant_roles(ctx, table, cols)
-
-    result.rows = ctx.count(table.sql)
-    result.rejected = count_issues(ctx, table.key, REJECTED)
-    result.warnings = count_issues(ctx, table.key, WARNING)
-    result.already_done = max(result.rows - result.rejected - attached, 0)
+        _carry_verified(ctx, table, new)
+    _grant_roles(ctx, table, cols, new)
+    return attached
 
 
-def _this_runs_merges(ctx: Context, table: LegacyTable, params: Params) -> str:
-    """FROM-clause: rows of ``table`` merged in this run into a user they did not create."""
-    d = ctx.dialect
-    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
+def _merged(ctx: Context, new: str) -> str:
+    """FROM-clause: staged rows merged into a user they did not create (alias n, user u)."""
+    user = ctx.table_of("accounts.User")
     return (
-        f" FROM {table.sql} s"
-        f" JOIN {origin} o ON o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')}"
-        f" AND o.copied_at = %(now)s"
-        f" JOIN {user} u ON u.id = o.user_id"
-        f" WHERE NOT (COALESCE(u.legacy_source, '') = %(source)s"
-        f" AND COALESCE(u.legacy_id, '') = o.legacy_id)"
+        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
+        f" WHERE n.reject_reason IS NULL AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
+        f" AND COALESCE(u.legacy_id, '') = n.legacy_id)"
     )
 
 
-def _record_conflicts(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
+def _record_conflicts(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str) -> None:
     d = ctx.dialect
     conflict = ctx.table_of("legacy.Conflict")
     for field in _COMPARED:
         params = ctx.params(source=table.key, field=field)
+        theirs = f"n.{field}"
         if field == "password":
-            theirs = d.django_password(cols.password, params)
             shown_kept, shown_other = "NULL", "NULL"  # never a secret in a report
             rule = cols.rule + "; the other password no longer works"
         elif field == "is_active":
-            theirs = f"COALESCE({cols.is_active}, FALSE)"
             # Whichever side is inactive, the person ends up inactive.
             shown_kept, shown_other = params.add("false"), d.bool_text(theirs)
             rule = "inactive in any row makes the person inactive (fail closed)"
         elif field == "is_superuser":
-            theirs = f"COALESCE({cols.is_superuser}, FALSE)"
             shown_kept, shown_other = d.bool_text("u.is_superuser"), d.bool_text(theirs)
             rule = "rights come only from the winning row, never from a merged one"
         else:
-            theirs = getattr(cols, field)
-            if theirs == "NULL":
-                continue
+            if getattr(cols, field) == "NULL":
+                continue  # the source has no such column
             shown_kept, shown_other = f"u.{field}", theirs
             rule = cols.rule
         params.values["rule"] = rule
         ctx.report.conflicts += ctx.execute(
             f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
             f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
-            f" SELECT u.id, %(field)s, %(source)s, o.legacy_id, u.legacy_source, u.legacy_id,"
+            f" SELECT u.id, %(field)s, %(source)s, n.legacy_id, u.legacy_source, u.legacy_id,"
             f" {shown_kept}, {shown_other}, %(rule)s, %(now)s, %(run)s"
-            f"{_this_runs_merges(ctx, table, params)}"
+            f"{_merged(ctx, new)}"
             f" AND {d.distinct(f'u.{field}', theirs)}"
             f" AND NOT EXISTS (SELECT 1 FROM {conflict} c WHERE c.user_id = u.id"
-            f" AND c.field = %(field)s AND c.source = %(source)s AND c.legacy_id = o.legacy_id)",
+            f" AND c.field = %(field)s AND c.source = %(source)s AND c.legacy_id = n.legacy_id)",
             params,
         )
 
 
-def _fail_closed(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
+def _fail_closed(ctx: Context, table: LegacyTable, new: str) -> None:
     """A person inactive in any merged row is inactive after the move."""
-    d = ctx.dialect
-    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
-    params = ctx.params(source=table.key)
+    user = ctx.table_of("accounts.User")
     ctx.execute(
-        f"UPDATE {user} SET is_active = FALSE WHERE is_active = TRUE AND id IN ("
-        f"SELECT o.user_id FROM {table.sql} s"
-        f" JOIN {origin} o ON o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')}"
-        f" AND o.copied_at = %(now)s"
-        f" WHERE COALESCE({cols.is_active}, FALSE) = FALSE)",
-        params,
+        f"UPDATE {user} SET is_active = FALSE WHERE is_active = TRUE AND LOWER(email) IN ("
+        f"SELECT n.email_key FROM {new} n WHERE n.reject_reason IS NULL AND n.is_active = FALSE)",
+        ctx.params(source=table.key),
     )
 
 
-def _carry_verified(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
-    d = ctx.dialect
-    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
-    params = ctx.params(source=table.key)
+def _carry_verified(ctx: Context, table: LegacyTable, new: str) -> None:
+    """fastapi-users: a verified address stays verified whichever row won."""
+    user = ctx.table_of("accounts.User")
     ctx.execute(
-        f"UPDATE {user} SET is_verified = TRUE WHERE is_verified = FALSE AND id IN ("
-        f"SELECT o.user_id FROM {table.sql} s"
-        f" JOIN {origin} o ON o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')}"
-        f" AND o.copied_at = %(now)s"
-        f" WHERE COALESCE({cols.is_verified}, FALSE) = TRUE)",
-        params,
+        f"UPDATE {user} SET is_verified = TRUE WHERE is_verified = FALSE AND LOWER(email) IN ("
+        f"SELECT n.email_key FROM {new} n WHERE n.reject_reason IS NULL AND n.is_verified)",
+        ctx.params(source=table.key),
     )
 
 
@@ -225,21 +223,19 @@ def role_key(ctx: Context, expr: str, params: Params) -> str:
     return f"LOWER({ctx.dialect.trim_blanks(expr, params)})"
 
 
-def _grant_roles(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
+def _grant_roles(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str) -> None:
     """Legacy roles become Django groups, granted from the winning row only."""
     if cols.role == "NULL":
         return
-    d = ctx.dialect
     user = ctx.table_of("accounts.User")
     group = ctx.table_of("auth.Group")
     marker = ctx.table_of("accounts.RoleGroup")
     members = ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
     params = ctx.params(source=table.key)
-    role = role_key(ctx, cols.role, params)
-    # The rows that created a user (winners), with a role.
+    role = role_key(ctx, "n.role", params)
+    # The staged rows that created a user (winners), with a role.
     winners_from = (
-        f" FROM {table.sql} s JOIN {user} u ON u.legacy_source = %(source)s"
-        f" AND u.legacy_id = {d.as_text('s.id')}"
+        f" FROM {new} n JOIN {user} u ON u.legacy_source = %(source)s AND u.legacy_id = n.legacy_id"
     )
     has_role = f" WHERE {role} <> ''"
     winners = winners_from + has_role
