@@ -17,8 +17,10 @@ MAX_LENGTH = 254
 # format characters (zero-width spaces and joiners, bidi controls, BOM) that make two
 # addresses look alike. No Unicode normalisation is applied: folding look-alikes into one
 # person could hand one person's account to another.
+# The spaces that only one of Python's and PostgreSQL's ``\\s`` knows are listed too.
 _FORBIDDEN = (
-    "@\\s\\x01-\\x1f\\x7f\\u00ad\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\ufeff"
+    "@\\s\\x01-\\x1f\\x7f\\u0085\\u00a0\\u00ad\\u2007"
+    "\\u200b-\\u200f\\u2028-\\u202f\\u2060-\\u2064\\ufeff"
 )
 # One "@", something on both sides, a dot in the domain. Written in the regex subset
 # PostgreSQL and Python agree on.
@@ -37,8 +39,12 @@ def trim(raw: str | None) -> str:
 
 
 def email_key(raw: str | None) -> str:
-    """What makes two addresses one person: trimmed and compared case-insensitively."""
-    return trim(raw).lower()
+    """What makes two addresses one person: trimmed and compared case-insensitively.
+
+    The database's LOWER() is what the copy uses; this mirrors PostgreSQL's, which turns
+    U+0130 (capital I with dot) into a plain "i" where Python adds a combining dot.
+    """
+    return trim(raw).replace("\u0130", "i").lower()
 
 
 def email_problem(raw: str | None) -> str | None:
