@@ -24,3 +24,28 @@ def check_legacy_table_names(app_configs: Any = None, **kwargs: Any) -> list[che
                 )
             )
     return errors
+
+
+@checks.register(checks.Tags.database)
+def check_configured_tables_exist(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """A table renamed in settings must exist (run by migrate, before anything is copied)."""
+    from django.db import connections
+
+    errors: list[checks.CheckMessage] = []
+    for alias in databases or []:
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            existing = set(connection.introspection.table_names(cursor, include_views=True))
+        for key, name in getattr(settings, "LEGACY_TABLES", {}).items():
+            if name != key and is_identifier(name) and name not in existing:
+                errors.append(
+                    checks.Error(
+                        f"Legacy table {key!r} is configured as {name!r}, which does not exist"
+                        f" in database {alias!r}.",
+                        hint=f"Fix LEGACY_TABLE_{key.upper()} or DATABASE_URL.",
+                        id="legacy.E002",
+                    )
+                )
+    return errors

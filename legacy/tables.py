@@ -15,6 +15,10 @@ class InvalidTableName(ValueError):
     """A configured legacy table name is not a plain SQL identifier."""
 
 
+class MissingLegacyTable(LookupError):
+    """A legacy table named explicitly in settings does not exist in the database."""
+
+
 def is_identifier(name: str) -> bool:
     return bool(IDENTIFIER.fullmatch(name))
 

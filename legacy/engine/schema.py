@@ -13,7 +13,7 @@ from django.apps.registry import Apps
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from legacy.engine.sql import Dialect
-from legacy.tables import check_identifier
+from legacy.tables import MissingLegacyTable, check_identifier
 
 # Legacy table key (its name in legacy-schema.md) -> model in the legacy app.
 LEGACY_MODELS = {
@@ -75,6 +75,17 @@ def find_tables(
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor, include_views=True))
         found = {}
+        missing = [
+            f"{key} ({name!r})"
+            for key, name in names.items()
+            if name != key and name not in existing
+        ]
+        if missing:
+            # A name set on purpose must exist; a default name may (a source not deployed).
+            raise MissingLegacyTable(
+                f"legacy table configured but not found: {', '.join(missing)};"
+                " check LEGACY_TABLE_<KEY> and DATABASE_URL"
+            )
         for key, name in names.items():
             if name not in existing:
                 continue

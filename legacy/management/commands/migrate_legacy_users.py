@@ -12,12 +12,12 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
 from legacy.engine import SOURCES, Report, UnknownSource, copy_legacy, verify_legacy
 from legacy.reporting import issue_lines, render_report
-from legacy.tables import InvalidTableName
+from legacy.tables import InvalidTableName, MissingLegacyTable
 
 EXIT_CODES = """exit codes:
   0  done (and, with --verify, every legacy row is accounted for and matches)
   1  --verify found problems (listed in the report)
-  2  bad usage or configuration (unknown source, invalid legacy table name)
+  2  bad usage or configuration (unknown source, invalid or missing legacy table name)
   3  the database failed (unreachable, wrong credentials, an error mid-copy: nothing
      of that run was kept)"""
 
@@ -67,7 +67,7 @@ class Command(BaseCommand):
             raise CommandError("--dry-run and --verify do not go together", returncode=2)
         try:
             report = self._run(options)
-        except (UnknownSource, InvalidTableName) as exc:
+        except (UnknownSource, InvalidTableName, MissingLegacyTable) as exc:
             raise CommandError(str(exc), returncode=2) from exc
         except DatabaseError as exc:
             message = " ".join(str(exc).split()) or exc.__class__.__name__
