@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.apps.registry import Apps
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
@@ -16,6 +19,12 @@ from legacy.engine.schema import LegacyTable, find_tables
 from legacy.engine.sql import Dialect, Params
 
 log = logging.getLogger("legacy.engine")
+
+# Rows per unit of work: big enough that per-statement overhead vanishes, small enough
+# that a unit commits in seconds and a killed run loses little.
+CHUNK_ROWS = 50_000
+
+Progress = Callable[[str, int, int], None]  # (legacy table, rows done, rows to do)
 
 
 @dataclass
@@ -31,6 +40,8 @@ class Context:
     report: Report
     now: datetime
     run_id: int | None = None
+    chunk_rows: int = CHUNK_ROWS
+    on_progress: Progress | None = None
     dialect: Dialect = field(init=False)
     tables: dict[str, LegacyTable] = field(init=False)
 
@@ -85,18 +96,49 @@ class Context:
             while batch := cursor.fetchmany(chunk):
                 yield from batch
 
-    def stage(self, name: str, select_sql: str, params: Params) -> str:
+    def stage(
+        self, name: str, select_sql: str, params: Params, order_by: str | None = None
+    ) -> str:
         """Materialise ``select_sql`` as a temporary table; return its quoted name.
 
         Steps that would each re-run an expensive query (an anti-join over a big legacy
-        table, regexes on every row) read the staged rows instead.
+        table, regexes on every row) read the staged rows instead. With ``order_by``
+        (over alias ``n``) each staged row gets ``seq``, its place in that order, for
+        ``chunks``.
         """
         table = self.dialect.quote(f"authcore_stage_{name}")
         self.execute(f"DROP TABLE IF EXISTS {table}", Params())
-        self.execute(f"CREATE TEMPORARY TABLE {table} AS {select_sql}", params)
+        if order_by is None:
+            self.execute(f"CREATE TEMPORARY TABLE {table} AS {select_sql}", params)
+        else:
+            self.execute(
+                f"CREATE TEMPORARY TABLE {table} AS SELECT n.*,"
+                f" ROW_NUMBER() OVER (ORDER BY {order_by}) AS seq FROM ({select_sql}) n",
+                params,
+            )
+            index = self.dialect.quote(f"authcore_stage_{name}_seq")
+            self.execute(f"CREATE INDEX {index} ON {table} (seq)", Params())
         if self.dialect.vendor == "postgresql":
             self.execute(f"ANALYZE {table}", Params())  # plans for the steps that read it
         return table
+
+    def chunks(self, table_key: str, staged: str) -> Iterator[str]:
+        """Split a staged table into units of work, each a subquery to use as ``FROM``.
+
+        The caller runs each unit in ``self.unit()``: outside a migration every unit
+        commits on its own, so a killed run keeps whole units only and the next run
+        resumes after them; progress is reported after each unit.
+        """
+        total = self.count(staged)
+        for low in range(1, total + 1, self.chunk_rows):
+            high = min(low + self.chunk_rows - 1, total)
+            yield f"(SELECT * FROM {staged} WHERE seq BETWEEN {int(low)} AND {int(high)})"
+            if self.on_progress is not None:
+                self.on_progress(table_key, high, total)
+
+    def unit(self) -> AbstractContextManager[None]:
+        """One unit of work: a transaction (a savepoint inside a migration's)."""
+        return transaction.atomic(using=self.connection.alias)
 
     def drop_stage(self, table: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {table}", Params())

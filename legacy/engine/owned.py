@@ -107,48 +107,56 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
 
 def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
     """Copy the rows of ``table`` that have not been copied yet (see the module docstring)."""
-    d = ctx.dialect
     result = ctx.report.table(table.key)
     result.rows = ctx.count(table.sql)
-    target = ctx.table_of(spec.target)
     params = ctx.params(source=table.key, owner_source=spec.owner_source)
     # One pass over the legacy table; the steps below read the staged rows.
-    new = ctx.stage(f"owned_{table.key}", _new_rows(ctx, table, spec, params), params)
-    if ctx.count(new):
-        record_issues(
-            ctx,
-            table.key,
-            REJECTED,
-            f"SELECT n.legacy_id, n.reject_reason AS reason,"
-            f" 'owner ' || %(owner_source)s || '#' || COALESCE(n.owner_legacy_id, '?')"
-            f" AS detail FROM {new} n WHERE n.reject_reason IS NOT NULL",
-            params,
-        )
-        if spec.warnings:
-            record_issues(
-                ctx,
-                table.key,
-                WARNING,
-                f"SELECT n.legacy_id, n.warning AS reason, '' AS detail"
-                f" FROM {new} n WHERE n.reject_reason IS NULL AND n.warning IS NOT NULL",
-                params,
-            )
-        names = list(spec.values) + ([spec.digest[0]] if spec.digest else [])
-        quoted = ", ".join(d.quote(name) for name in names)
-        selected = ", ".join(f"n.{d.quote(name)}" for name in names)
-        result.copied += ctx.execute(
-            f"INSERT INTO {target} (user_id, {quoted}, legacy_source, legacy_id)"
-            f" SELECT n.owner, {selected}, %(source)s, n.legacy_id"
-            f" FROM {new} n WHERE n.reject_reason IS NULL",
-            params,
-        )
-        clear_resolved(
-            ctx, table.key, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL"
-        )
-    ctx.drop_stage(new)
+    staged = ctx.stage(
+        f"owned_{table.key}", _new_rows(ctx, table, spec, params), params, "n.legacy_pk"
+    )
+    for new in ctx.chunks(table.key, staged):
+        with ctx.unit():
+            _copy_chunk(ctx, table, spec, new, params)
+    ctx.drop_stage(staged)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
     result.already_done = max(result.rows - result.rejected - result.copied, 0)
+
+
+def _copy_chunk(
+    ctx: Context, table: LegacyTable, spec: OwnedRows, new: str, params: Params
+) -> None:
+    """Record the chunk's rejected and warned rows, and copy the rest."""
+    d = ctx.dialect
+    target = ctx.table_of(spec.target)
+    record_issues(
+        ctx,
+        table.key,
+        REJECTED,
+        f"SELECT n.legacy_id, n.reject_reason AS reason,"
+        f" 'owner ' || %(owner_source)s || '#' || COALESCE(n.owner_legacy_id, '?')"
+        f" AS detail FROM {new} n WHERE n.reject_reason IS NOT NULL",
+        params,
+    )
+    if spec.warnings:
+        record_issues(
+            ctx,
+            table.key,
+            WARNING,
+            f"SELECT n.legacy_id, n.warning AS reason, '' AS detail"
+            f" FROM {new} n WHERE n.reject_reason IS NULL AND n.warning IS NOT NULL",
+            params,
+        )
+    names = list(spec.values) + ([spec.digest[0]] if spec.digest else [])
+    quoted = ", ".join(d.quote(name) for name in names)
+    selected = ", ".join(f"n.{d.quote(name)}" for name in names)
+    ctx.report.table(table.key).copied += ctx.execute(
+        f"INSERT INTO {target} (user_id, {quoted}, legacy_source, legacy_id)"
+        f" SELECT n.owner, {selected}, %(source)s, n.legacy_id"
+        f" FROM {new} n WHERE n.reject_reason IS NULL",
+        params,
+    )
+    clear_resolved(ctx, table.key, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL")
 
 
 def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verification) -> None:

@@ -60,6 +60,9 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
     email = table.col("s", "email")
     return ctx.stage(
         f"people_{table.key}",
+        f"SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.email_key,"
+        f" CASE WHEN r.reject_reason IS NULL THEN 0 ELSE 1 END"
+        f" ORDER BY {cols.order_by.replace('n.', 'r.')}) AS position FROM ("
         f"SELECT s.id AS legacy_pk, {d.as_text('s.id')} AS legacy_id,"
         f" {email} AS raw_email,"
         f" {d.trim_blanks(email, params)} AS email,"
@@ -76,8 +79,9 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f" {cols.role} AS role"
         f" FROM {table.sql} s"
         f" WHERE NOT EXISTS (SELECT 1 FROM {origin} o"
-        f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})",
+        f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})) r",
         params,
+        order_by=cols.order_by,
     )
 
 
@@ -85,12 +89,14 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     """Copy the new rows of one legacy user table (see the module docstring)."""
     result = ctx.report.table(table.key)
     result.rows = ctx.count(table.sql)
-    new = _stage_new_rows(ctx, table, cols)
-    if ctx.count(new):
-        attached = _copy_staged(ctx, table, cols, new)
-    else:
-        attached = 0  # a re-run with nothing new stops here: one anti-join in all
-    ctx.drop_stage(new)
+    staged = _stage_new_rows(ctx, table, cols)
+    attached = 0  # a re-run with nothing new has no chunks: one anti-join in all
+    # Chunks follow the winning order, so a person's first row is never in a later chunk
+    # than the rows merged into it.
+    for chunk in ctx.chunks(table.key, staged):
+        with ctx.unit():
+            attached += _copy_staged(ctx, table, cols, chunk)
+    ctx.drop_stage(staged)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
     result.already_done = max(result.rows - result.rejected - attached, 0)
@@ -125,10 +131,7 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
         f" is_superuser, is_verified, date_joined, last_login, legacy_source, legacy_id)"
         f" SELECT w.email, w.password, w.username, w.full_name, w.is_active, FALSE,"
         f" w.is_superuser, w.is_verified, w.date_joined, w.last_login, %(source)s, w.legacy_id"
-        f" FROM (SELECT n.*, ROW_NUMBER() OVER (PARTITION BY n.email_key"
-        f" ORDER BY {cols.order_by}) AS position"
-        f" FROM {new} n WHERE n.reject_reason IS NULL) w"
-        f" WHERE w.position = 1"
+        f" FROM {new} w WHERE w.reject_reason IS NULL AND w.position = 1"
         f" AND NOT EXISTS (SELECT 1 FROM {user} u WHERE LOWER(u.email) = w.email_key)",
         params,
     )
