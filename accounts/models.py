@@ -69,6 +69,41 @@ class User(AbstractBaseUser, PermissionsMixin):
     legacy_id = models.CharField(
         max_length=64, null=True, blank=True, help_text="Primary key of the winning legacy row."
     )
+    # The user's NATS credential (seed 002): the values of the winning nats_user_credential
+    # row, moved onto the user. natscreds.admin shows them; the seed hash is never shown.
+    nats_jwt = models.TextField(null=True, blank=True, help_text="NATS user JWT.")
+    nats_seed_hash = models.CharField(
+        max_length=128, null=True, blank=True, help_text="Hash of the nkey seed, never the seed."
+    )
+    nats_public_key = models.CharField(
+        max_length=56, null=True, blank=True, help_text="The user's nkey (starts with U)."
+    )
+    nats_account = models.ForeignKey(
+        "natscreds.NatsAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="users",
+    )
+    nats_account_public_key = models.CharField(max_length=56, null=True, blank=True)
+    nats_expires_at = models.DateTimeField(null=True, blank=True)
+    nats_expired_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the credential was retired."
+    )
+    nats_legacy_id = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The nats_user_credential row these values came from (empty: none, or "
+        "issued in authcore).",
+    )
+    nats_problems = models.TextField(
+        null=True,
+        blank=True,
+        help_text="Verification flags of that credential, comma-separated; empty when it "
+        "passed every check.",
+    )
 
     objects = UserManager()
 

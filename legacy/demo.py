@@ -6,13 +6,17 @@ Hashes are made by the real libraries, so the demo logins are real logins.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
 import bcrypt
+import nkeys
 from argon2 import PasswordHasher
 from django.apps import apps
 from django.db import connections
@@ -293,4 +297,101 @@ def _fill_other_sources(using: str, now: datetime) -> int:
             ),
         ]
     )
-    return 8
+    return 8 + _fill_nats(using, now)
+
+
+def _nkey(prefix: int) -> nkeys.KeyPair:
+    """A fresh nkey pair (the demo keeps no seed: only its hash goes in the table)."""
+    return nkeys.from_seed(nkeys.encode_seed(os.urandom(32), prefix))
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _user_jwt(user: nkeys.KeyPair, issuer: nkeys.KeyPair, expires: datetime, **nats: str) -> str:
+    """A NATS v2 user JWT signed by ``issuer``, as the NATS tooling writes it."""
+    claims = {
+        "iat": int(expires.timestamp()) - 90 * 86400,
+        "iss": issuer.public_key.decode(),
+        "name": "demo",
+        "sub": user.public_key.decode(),
+        "exp": int(expires.timestamp()),
+        "nats": {"pub": {}, "sub": {}, "subs": -1, "type": "user", "version": 2, **nats},
+    }
+    digest = hashlib.sha256(json.dumps(claims, separators=(",", ":")).encode()).digest()
+    claims["jti"] = base64.b32encode(digest).decode().rstrip("=")
+    header = {"typ": "JWT", "alg": "ed25519-nkey"}
+    signing_input = ".".join(
+        _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+    )
+    return f"{signing_input}.{_b64url(issuer.sign(signing_input.encode()))}"
+
+
+def _fill_nats(using: str, now: datetime) -> int:
+    """NATS (seed 002): a rotated credential, one issued by a signing key, a tampered one."""
+    model = partial(apps.get_model, "legacy")
+    expires = now.replace(microsecond=0) + timedelta(days=90)
+    account_key, signing_key = _nkey(nkeys.PREFIX_BYTE_ACCOUNT), _nkey(nkeys.PREFIX_BYTE_ACCOUNT)
+    account = model("NatsAccount")(
+        id=1,
+        name="acme",
+        public_key=account_key.public_key.decode(),
+        signing_key_public=signing_key.public_key.decode(),
+        created_at=now,
+    )
+    model("NatsAccount").objects.using(using).bulk_create([account])
+    credential = model("NatsUserCredential")
+    rows = []
+    for pk, user_id, issuer, created, retired, _what in (
+        (1, 1, account_key, now - timedelta(days=30), now - timedelta(days=1), "ann, rotated"),
+        (2, 1, account_key, now - timedelta(days=1), None, "ann, current"),
+        (3, 3, account_key, now, None, "bob: tampered below"),
+        (4, 4, signing_key, now, None, "carol: issued by the signing key"),
+    ):
+        user = _nkey(nkeys.PREFIX_BYTE_USER)
+        extra = {"issuer_account": account.public_key} if issuer is signing_key else {}
+        rows.append(
+            credential(
+                id=pk,
+                user_id=user_id,
+                account_id=account.id,
+                jwt=_user_jwt(user, issuer, expires, **extra),
+                seed_hash=hashlib.sha512(user.seed).hexdigest(),
+                public_key=user.public_key.decode(),
+                account_public_key=account.public_key,
+                expires_at=expires,
+                expired_at=retired,
+                created_at=created,
+            )
+        )
+    # Bob's JWT granted itself more after signing: copied, but flagged (bad signature).
+    head, claims, signature = rows[2].jwt.split(".")
+    widened = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+    widened["nats"]["pub"] = {"allow": [">"]}
+    rows[2].jwt = f"{head}.{_b64url(json.dumps(widened).encode())}.{signature}"
+    credential.objects.using(using).bulk_create(rows)
+    session = model("NatsAuthSession")
+    sessions = [
+        # With credential_id (the account comes from the credential), and without.
+        session(
+            id=1,
+            user_id=1,
+            credential_id=2,
+            client_id="ann-laptop",
+            ip_address="192.0.2.20",
+            created_at=now,
+            expires_at=expires,
+        ),
+        session(
+            id=2,
+            user_id=3,
+            account_id=1,
+            client_id="bob-phone",
+            ip_address="2001:db8::20",
+            created_at=now,
+            closed_at=now,
+        ),
+    ]
+    session.objects.using(using).bulk_create(sessions)
+    return 1 + len(rows) + len(sessions)

@@ -38,6 +38,8 @@ CONSOLIDATED = (
     "accounts.LoginSession",
     "accounts.Tenant",
     "accounts.Membership",
+    "natscreds.NatsAccount",
+    "natscreds.NatsAuthSession",
     "legacy.RowIssue",
     "legacy.Conflict",
 )

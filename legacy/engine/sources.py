@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from legacy.engine import auth_service, fastapi_users, shared_models, tenants
+from legacy.engine import auth_service, fastapi_users, nats, shared_models, tenants
 from legacy.engine.context import Context
 from legacy.engine.report import Verification
 
@@ -60,6 +60,16 @@ SOURCES: dict[str, Source] = {
             verify=fastapi_users.verify,
             reverse=fastapi_users.reverse,
             census=fastapi_users.census,
+        ),
+        Source(
+            name="nats",
+            description="NATS: nats_account, nats_user_credential (onto the user, verified),"
+            " nats_auth_session",
+            tables=nats.TABLES,
+            copy=nats.copy,
+            verify=nats.verify,
+            reverse=nats.reverse,
+            census=nats.census,
         ),
     )
 }

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.apps import apps as live_apps
@@ -20,6 +23,24 @@ EXIT_CODES = """exit codes:
   2  bad usage or configuration (unknown source, invalid or missing legacy table name)
   3  the database failed (unreachable, wrong credentials, an error mid-copy: nothing
      of that run was kept)"""
+
+
+NATS_LOGGER = "legacy.engine.nats"
+
+
+class _OutputHandler(logging.Handler):
+    """A logging handler writing plain lines to a command's OutputWrapper."""
+
+    def __init__(self, out: Any) -> None:
+        super().__init__(logging.DEBUG)
+        self.out = out
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.out.write(self.format(record), style_func=str)
+        except Exception:
+            self.handleError(record)
 
 
 class Command(BaseCommand):
@@ -61,12 +82,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default)."
         )
+        parser.add_argument(
+            "--debug",
+            action="store_true",
+            help="Log every row of the NATS step (what was checked, chosen, superseded or "
+            "rejected, and why) on stderr.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["dry_run"] and options["verify"]:
             raise CommandError("--dry-run and --verify do not go together", returncode=2)
         try:
-            report = self._run(options)
+            with self._nats_debug(options["debug"]):
+                report = self._run(options)
         except (UnknownSource, InvalidTableName, MissingLegacyTable) as exc:
             raise CommandError(str(exc), returncode=2) from exc
         except DatabaseError as exc:
@@ -82,6 +110,26 @@ class Command(BaseCommand):
                     self.stdout.write(line)
         if report.verification is not None and not report.verification.ok:
             raise CommandError("verification failed: see the problems above", returncode=1)
+
+    @contextmanager
+    def _nats_debug(self, enabled: bool) -> Iterator[None]:
+        """Send the NATS step's per-row DEBUG lines to this command's stderr (seed 002)."""
+        if not enabled:
+            yield
+            return
+        logger = logging.getLogger(NATS_LOGGER)
+        handler = _OutputHandler(self.stderr)
+        saved = logger.level, logger.propagate
+        logger.addHandler(handler)
+        # Not also through the "legacy" console handler: each line once, on our stderr.
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(saved[0])
+            logger.propagate = saved[1]
 
     def _run(self, options: dict[str, Any]) -> Report:
         common = {"using": options["database"], "sources": options["sources"]}

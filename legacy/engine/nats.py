@@ -1,0 +1,904 @@
+"""Source 4, NATS credentials: ``nats_account``, ``nats_user_credential`` and
+``nats_auth_session`` (seed 002). Runs after every person exists: owners are ``users``
+rows, found through UserOrigin.
+
+1. Accounts become natscreds.NatsAccount (a public key already taken is rejected).
+2. Credential rows whose owner was not copied are rejected (owner_missing, owner_rejected).
+3. Per person, the newest credential that is not retired (``expired_at`` IS NULL) wins,
+   else the newest (``created_at``, then id). Its values move onto the user (``nats_*``,
+   ``nats_legacy_id`` naming the row); every other row of the person is recorded as a
+   ``credential_superseded`` warning, so the report lists it. A user whose credential was
+   issued in authcore (``nats_public_key`` set, ``nats_legacy_id`` empty) keeps it.
+4. Every credential and account row is checked (authcore.lib.nats_checks: nkeys, JWT
+   sub / iss / signature / exp). Signatures cannot be checked in SQL, so the rows are
+   streamed through the checks and the results written in batches. A failing row is still
+   copied: each problem is a RowIssue warning, and the user's ``nats_problems`` lists the
+   codes ('' = passed).
+5. Sessions become natscreds.NatsAuthSession on the person and the account (the session's
+   ``account_id``, else its credential's account); ``credential_id`` is not kept.
+
+Per-row decisions are logged on ``legacy.engine.nats`` at DEBUG (``--debug``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps.registry import Apps
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
+
+from authcore.lib import nats_checks
+from legacy.engine.context import Context
+from legacy.engine.issues import REJECTED, WARNING, count_issues, record_issues
+from legacy.engine.owned import OwnedRows, copy_owned, verify_owned
+from legacy.engine.report import Problem, Report, Verification
+from legacy.engine.reverse import delete_copied, forget
+from legacy.engine.schema import LegacyTable
+from legacy.engine.verify import report_rows, unaccounted, vanished
+
+ACCOUNTS, CREDENTIALS, SESSIONS = "nats_account", "nats_user_credential", "nats_auth_session"
+TABLES = (ACCOUNTS, CREDENTIALS, SESSIONS)
+OWNER_SOURCE = "users"  # nats_user_credential.user_id and nats_auth_session.user_id
+SUPERSEDED = "credential_superseded"
+# Check results are written this many rows at a time: few statements, and at most ~900
+# parameters per statement (old SQLite builds stop at 999).
+BATCH = 300
+# The user fields this source writes, and the reverse clears.
+USER_FIELDS = (
+    "nats_jwt",
+    "nats_seed_hash",
+    "nats_public_key",
+    "nats_account",
+    "nats_account_public_key",
+    "nats_expires_at",
+    "nats_expired_at",
+    "nats_legacy_id",
+    "nats_problems",
+)
+_CODE_ORDER = {code: position for position, code in enumerate(nats_checks.ALL_CODES)}
+
+log = logging.getLogger("legacy.engine.nats")
+
+
+# ---- shared SQL ---------------------------------------------------------------------------
+
+
+def _natscreds_account(ctx: Context, creds: LegacyTable, alias: str) -> str:
+    """The natscreds account of legacy credential row ``alias``: by account_id, else by key."""
+    d = ctx.dialect
+    target = ctx.table_of("natscreds.NatsAccount")
+    account_id = creds.col(alias, "account_id")
+    return (
+        f"CASE WHEN {account_id} IS NOT NULL THEN (SELECT a.id FROM {target} a"
+        f" WHERE a.legacy_source = '{ACCOUNTS}' AND a.legacy_id = {d.as_text(account_id)})"
+        f" ELSE (SELECT a.id FROM {target} a"
+        f" WHERE a.public_key = {creds.col(alias, 'account_public_key')}) END"
+    )
+
+
+def _candidates(ctx: Context, creds: LegacyTable) -> str:
+    """Credential rows whose owner was copied, ranked per person: position 1 wins.
+
+    Uses ``%(owner_source)s``. The newest row not retired wins, else the newest.
+    """
+    d = ctx.dialect
+    origin = ctx.table_of("accounts.UserOrigin")
+    expired = creds.col("c", "expired_at", "timestamp")
+    created = creds.col("c", "created_at", "timestamp")
+    return (
+        f"SELECT c.id AS legacy_pk, {d.as_text('c.id')} AS legacy_id, o.user_id AS user_id,"
+        f" {creds.col('c', 'jwt')} AS jwt, {creds.col('c', 'seed_hash')} AS seed_hash,"
+        f" {creds.col('c', 'public_key')} AS public_key,"
+        f" {creds.col('c', 'account_public_key')} AS account_public_key,"
+        f" {creds.col('c', 'expires_at', 'timestamp')} AS expires_at,"
+        f" {expired} AS expired_at, {_natscreds_account(ctx, creds, 'c')} AS account_id,"
+        f" ROW_NUMBER() OVER (PARTITION BY o.user_id ORDER BY"
+        f" CASE WHEN {expired} IS NULL THEN 0 ELSE 1 END,"
+        f" CASE WHEN {created} IS NULL THEN 1 ELSE 0 END, {created} DESC, c.id DESC)"
+        f" AS position"
+        f" FROM {creds.sql} c"
+        f" JOIN {origin} o ON o.source = %(owner_source)s"
+        f" AND o.legacy_id = {d.as_text('c.user_id')}"
+    )
+
+
+def _credential_rows(
+    ctx: Context, creds: LegacyTable, with_user: bool = False, only: str | None = None
+) -> str:
+    """Credential rows (all, or those whose legacy_id is in stage ``only``) with what the
+    checks need from their legacy account.
+
+    Columns: legacy_id, owner legacy id, public_key, jwt, account_public_key, expires_at,
+    account key, account signing key, account known (1/0) [, user id, user nats_problems].
+    """
+    d = ctx.dialect
+    accounts = ctx.legacy(ACCOUNTS)
+    key = creds.col("c", "account_public_key")
+    if accounts is None:
+        account_pk = "NULL"
+        account_join = ""
+        account_cols = "NULL, NULL, 0"
+    else:
+        account_id = creds.col("c", "account_id")
+        by_key = f"(SELECT MIN(k.id) FROM {accounts.sql} k WHERE k.public_key = {key})"
+        account_pk = f"CASE WHEN {account_id} IS NOT NULL THEN {account_id} ELSE {by_key} END"
+        account_join = f" LEFT JOIN {accounts.sql} a ON a.id = x.account_pk"
+        account_cols = (
+            f"a.public_key, {accounts.col('a', 'signing_key_public')},"
+            " CASE WHEN a.id IS NULL THEN 0 ELSE 1 END"
+        )
+    only_join = ""
+    if only is not None:
+        only_join = f" JOIN {only} k ON k.legacy_id = {d.as_text('c.id')}"
+    user_cols, user_join = "", ""
+    if with_user:
+        user = ctx.table_of("accounts.User")
+        user_cols = ", u.id, u.nats_problems"
+        user_join = f" LEFT JOIN {user} u ON u.nats_legacy_id = x.legacy_id"
+    return (
+        f"SELECT x.legacy_id, x.owner, x.public_key, x.jwt, x.account_public_key,"
+        f" x.expires_at, {account_cols}{user_cols}"
+        f" FROM (SELECT c.id AS pk, {d.as_text('c.id')} AS legacy_id,"
+        f" {d.as_text(creds.col('c', 'user_id'))} AS owner,"
+        f" {creds.col('c', 'public_key')} AS public_key, {creds.col('c', 'jwt')} AS jwt,"
+        f" {key} AS account_public_key,"
+        f" {creds.col('c', 'expires_at', 'timestamp')} AS expires_at,"
+        f" {account_pk} AS account_pk FROM {creds.sql} c{only_join}) x"
+        f"{account_join}{user_join} ORDER BY x.pk"
+    )
+
+
+def _check_credential(row: tuple[Any, ...], check_expiry: bool) -> list[nats_checks.Problem]:
+    _, _, public_key, jwt, account_public_key, expires_at, key, signing_key, known = row[:9]
+    return nats_checks.check_user_credential(
+        public_key=public_key,
+        jwt=jwt,
+        account_public_key=account_public_key,
+        account_key=key,
+        account_signing_keys=[signing_key],
+        expires_at=expires_at,
+        account_known=bool(known),
+        check_expiry=check_expiry,
+    )
+
+
+def _account_rows(ctx: Context, accounts: LegacyTable, only: str | None = None) -> str:
+    """Account rows (all, or those whose legacy_id is in stage ``only``) and their keys."""
+    d = ctx.dialect
+    only_join = "" if only is None else f" JOIN {only} k ON k.legacy_id = {d.as_text('s.id')}"
+    return (
+        f"SELECT {d.as_text('s.id')}, s.public_key, {accounts.col('s', 'signing_key_public')}"
+        f" FROM {accounts.sql} s{only_join} ORDER BY s.id"
+    )
+
+
+def _unique(problems: list[nats_checks.Problem]) -> list[nats_checks.Problem]:
+    """One problem per code (the first), in the order of nats_checks.ALL_CODES."""
+    seen: dict[str, nats_checks.Problem] = {}
+    for problem in problems:
+        seen.setdefault(problem.code, problem)
+    return sorted(seen.values(), key=lambda p: _CODE_ORDER.get(p.code, len(_CODE_ORDER)))
+
+
+def codes_text(problems: list[nats_checks.Problem]) -> str:
+    """How ``User.nats_problems`` spells a check result: codes, comma-separated."""
+    return ",".join(p.code for p in _unique(problems))
+
+
+def _describe(problems: list[nats_checks.Problem]) -> str:
+    return "; ".join(f"{p.code}: {p.detail}" for p in problems) or "ok"
+
+
+# ---- writing check results in batches -------------------------------------------------------
+
+
+class _CheckWriter:
+    """Writes the check results of streamed rows, ``BATCH`` rows per statement.
+
+    Per batch: flags that no longer hold are forgotten, new ones recorded as RowIssue
+    warnings, and (for credentials) the users carrying a checked row get its codes.
+    """
+
+    def __init__(self, ctx: Context, source: str, update_users: bool) -> None:
+        self.ctx = ctx
+        self.source = source
+        self.update_users = update_users
+        self.batch: list[tuple[str, list[nats_checks.Problem]]] = []
+        self.pending = 0
+
+    def add(self, legacy_id: str, problems: list[nats_checks.Problem]) -> None:
+        problems = _unique(problems)
+        self.batch.append((legacy_id, problems))
+        self.pending += len(problems)
+        if len(self.batch) >= BATCH or self.pending >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        found = [(legacy_id, p) for legacy_id, problems in self.batch for p in problems]
+        self._forget_stale(found)
+        if found:
+            params = self.ctx.params()
+            rows = " UNION ALL ".join(
+                f"SELECT {params.add(legacy_id, 'id')} AS legacy_id,"
+                f" {params.add(p.code, 'code')} AS reason,"
+                f" {params.add(p.detail[:1000], 'detail')} AS detail"
+                for legacy_id, p in found
+            )
+            record_issues(self.ctx, self.source, WARNING, rows, params)
+        if self.update_users:
+            self._update_users()
+        self.batch, self.pending = [], 0
+
+    def _forget_stale(self, found: list[tuple[str, nats_checks.Problem]]) -> None:
+        issue = self.ctx.table_of("legacy.RowIssue")
+        params = self.ctx.params(issue_source=self.source, issue_kind=WARNING)
+        ids = ", ".join(params.add(legacy_id, "id") for legacy_id, _ in self.batch)
+        codes = ", ".join(params.add(code, "code") for code in nats_checks.ALL_CODES)
+        keep = ""
+        if found:
+            fresh = " UNION ALL ".join(
+                f"SELECT {params.add(legacy_id, 'id')} AS legacy_id,"
+                f" {params.add(p.code, 'code')} AS reason"
+                for legacy_id, p in found
+            )
+            keep = (
+                f" AND NOT EXISTS (SELECT 1 FROM ({fresh}) f"
+                f" WHERE f.legacy_id = {issue}.legacy_id AND f.reason = {issue}.reason)"
+            )
+        self.ctx.execute(
+            f"DELETE FROM {issue} WHERE source = %(issue_source)s AND kind = %(issue_kind)s"
+            f" AND legacy_id IN ({ids}) AND reason IN ({codes}){keep}",
+            params,
+        )
+
+    def _update_users(self) -> None:
+        user = self.ctx.table_of("accounts.User")
+        params = self.ctx.params()
+        values = " UNION ALL ".join(
+            f"SELECT {params.add(legacy_id, 'id')} AS legacy_id,"
+            f" {params.add(codes_text(problems), 'codes')} AS problems"
+            for legacy_id, problems in self.batch
+        )
+        self.ctx.execute(
+            f"UPDATE {user} SET nats_problems = v.problems FROM ({values}) v"
+            f" WHERE {user}.nats_legacy_id = v.legacy_id"
+            f" AND {self.ctx.dialect.distinct(f'{user}.nats_problems', 'v.problems')}",
+            params,
+        )
+
+
+def _check_accounts(ctx: Context, accounts: LegacyTable, only: str) -> None:
+    """Stream the account rows listed in stage ``only`` through the checks."""
+    writer = _CheckWriter(ctx, ACCOUNTS, update_users=False)
+    for legacy_id, public_key, signing_key in ctx.stream(
+        _account_rows(ctx, accounts, only), ctx.params()
+    ):
+        problems = nats_checks.check_account(public_key=public_key, signing_key=signing_key)
+        log.debug("%s#%s checked: %s", ACCOUNTS, legacy_id, _describe(problems))
+        writer.add(legacy_id, problems)
+    writer.flush()
+
+
+def _check_credentials(ctx: Context, creds: LegacyTable, only: str) -> None:
+    """Stream the credential rows listed in stage ``only`` through the checks."""
+    writer = _CheckWriter(ctx, CREDENTIALS, update_users=True)
+    for row in ctx.stream(_credential_rows(ctx, creds, only=only), ctx.params()):
+        problems = _check_credential(row, creds.has("expires_at"))
+        log.debug(
+            "%s#%s (owner %s#%s) checked: %s",
+            CREDENTIALS,
+            row[0],
+            OWNER_SOURCE,
+            row[1],
+            _describe(problems),
+        )
+        writer.add(row[0], problems)
+    writer.flush()
+
+
+# ---- copy ---------------------------------------------------------------------------------
+
+
+def copy(ctx: Context) -> None:
+    if not any(ctx.legacy(key) is not None for key in TABLES):
+        ctx.report.notes.append("nats: no NATS tables, nothing to copy")
+        return
+    accounts = ctx.legacy(ACCOUNTS)
+    if accounts is not None:
+        with ctx.unit():
+            _copy_accounts(ctx, accounts)
+    creds = ctx.legacy(CREDENTIALS)
+    if creds is not None:
+        # One unit: winners, superseded rows and flags are only ever written together.
+        with ctx.unit():
+            _copy_credentials(ctx, creds)
+    else:
+        ctx.report.notes.append(
+            f"nats: no {CREDENTIALS} table (retired?): users keep the credentials copied before"
+        )
+    sessions = ctx.legacy(SESSIONS)
+    if sessions is not None:
+        copy_owned(ctx, sessions, session_rows(ctx, sessions))
+        _log_sessions(ctx, sessions)
+
+
+def _stage_new_accounts(ctx: Context, accounts: LegacyTable) -> str:
+    """Stage the account rows not copied yet, with the reason to reject each (or NULL)."""
+    d = ctx.dialect
+    target = ctx.table_of("natscreds.NatsAccount")
+    params = ctx.params(source=ACCOUNTS)
+    key = "s.public_key"
+    return ctx.stage(
+        "nats_accounts",
+        f"SELECT {d.as_text('s.id')} AS legacy_id, s.name AS name, {key} AS public_key,"
+        f" {accounts.col('s', 'jwt')} AS jwt,"
+        f" {accounts.col('s', 'signing_key_public')} AS signing_key_public,"
+        f" COALESCE({accounts.col('s', 'created_at', 'timestamp')}, %(now)s) AS created_at,"
+        f" CASE WHEN {key} IS NULL OR {key} = '' THEN {params.add('public_key_empty')}"
+        f" WHEN s.name IS NULL THEN {params.add('name_empty')}"
+        f" WHEN EXISTS (SELECT 1 FROM {target} t WHERE t.public_key = {key})"
+        f" OR ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY s.id) > 1"
+        f" THEN {params.add('public_key_duplicate')} END AS reject_reason"
+        f" FROM {accounts.sql} s"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.legacy_source = %(source)s"
+        f" AND t.legacy_id = {d.as_text('s.id')})",
+        params,
+    )
+
+
+def _copy_accounts(ctx: Context, accounts: LegacyTable) -> None:
+    target = ctx.table_of("natscreds.NatsAccount")
+    result = ctx.report.table(ACCOUNTS)
+    result.rows = ctx.count(accounts.sql)
+    new = _stage_new_accounts(ctx, accounts)
+    if ctx.count(new):
+        params = ctx.params(source=ACCOUNTS)
+        record_issues(
+            ctx,
+            ACCOUNTS,
+            REJECTED,
+            f"SELECT n.legacy_id, n.reject_reason AS reason, n.public_key AS detail"
+            f" FROM {new} n WHERE n.reject_reason IS NOT NULL",
+            params,
+        )
+        result.copied += ctx.execute(
+            f"INSERT INTO {target} (name, public_key, jwt, signing_key_public, created_at,"
+            f" legacy_source, legacy_id)"
+            f" SELECT n.name, n.public_key, n.jwt, n.signing_key_public, n.created_at,"
+            f" %(source)s, n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL",
+            params,
+        )
+        _clear_resolved(
+            ctx, ACCOUNTS, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL"
+        )
+        _check_accounts(ctx, accounts, new)
+    ctx.drop_stage(new)
+    result.rejected = count_issues(ctx, ACCOUNTS, REJECTED)
+    result.warnings = count_issues(ctx, ACCOUNTS, WARNING)
+    result.already_done = max(result.rows - result.rejected - result.copied, 0)
+
+
+def _clear_resolved(ctx: Context, source: str, copied_ids_sql: str) -> None:
+    """Forget rejections of rows that are accounted for since (their owner was fixed)."""
+    issue = ctx.table_of("legacy.RowIssue")
+    params = ctx.params(issue_source=source, issue_kind=REJECTED, owner_source=OWNER_SOURCE)
+    ctx.execute(
+        f"DELETE FROM {issue} WHERE source = %(issue_source)s AND kind = %(issue_kind)s"
+        f" AND legacy_id IN ({copied_ids_sql})",
+        params,
+    )
+
+
+def _stage_fresh_credentials(ctx: Context, creds: LegacyTable) -> str:
+    """Stage the ids of credential rows not accounted for yet: not carried by a user, not
+    superseded (rejected rows are tried again, as their owner may have been copied since)."""
+    d = ctx.dialect
+    user, issue = ctx.table_of("accounts.User"), ctx.table_of("legacy.RowIssue")
+    params = ctx.params(source=CREDENTIALS, superseded=SUPERSEDED)
+    return ctx.stage(
+        "nats_credentials",
+        f"SELECT c.id AS legacy_pk, {d.as_text('c.id')} AS legacy_id FROM {creds.sql} c"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {user} u"
+        f" WHERE u.nats_legacy_id = {d.as_text('c.id')})"
+        f" AND NOT EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(source)s"
+        f" AND i.legacy_id = {d.as_text('c.id')} AND i.reason = %(superseded)s)",
+        params,
+    )
+
+
+def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
+    """Steps 2-4 of the module docstring."""
+    d = ctx.dialect
+    result = ctx.report.table(CREDENTIALS)
+    result.rows = ctx.count(creds.sql)
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
+    issue = ctx.table_of("legacy.RowIssue")
+    fresh = _stage_fresh_credentials(ctx, creds)
+    params = ctx.params(source=CREDENTIALS, owner_source=OWNER_SOURCE, superseded=SUPERSEDED)
+    owner = d.as_text("c.user_id")
+    if ctx.count(fresh):
+        record_issues(
+            ctx,
+            CREDENTIALS,
+            REJECTED,
+            f"SELECT f.legacy_id,"
+            f" CASE WHEN EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(owner_source)s"
+            f" AND i.legacy_id = {owner} AND i.kind = {params.add(REJECTED)})"
+            f" THEN {params.add('owner_rejected')} ELSE {params.add('owner_missing')} END"
+            f" AS reason, 'owner ' || %(owner_source)s || '#' || COALESCE({owner}, '?')"
+            f" AS detail FROM {fresh} f JOIN {creds.sql} c ON c.id = f.legacy_pk"
+            f" LEFT JOIN {origin} o ON o.source = %(owner_source)s AND o.legacy_id = {owner}"
+            f" WHERE o.user_id IS NULL",
+            params,
+        )
+        _clear_resolved(
+            ctx,
+            CREDENTIALS,
+            f"SELECT f.legacy_id FROM {fresh} f JOIN {creds.sql} c ON c.id = f.legacy_pk"
+            f" JOIN {origin} o ON o.source = %(owner_source)s AND o.legacy_id = {owner}",
+        )
+    # Winners are chosen over every row of a person, so a rotation (a new row) or a
+    # retirement (expired_at set since) moves the user on. A user carrying a credential
+    # issued in authcore keeps it. One pass over the legacy rows: later steps read the
+    # staged ranking.
+    candidates = ctx.stage("nats_candidates", _candidates(ctx, creds), params)
+    result.copied += ctx.execute(
+        f"UPDATE {user} SET nats_jwt = w.jwt, nats_seed_hash = w.seed_hash,"
+        f" nats_public_key = w.public_key, nats_account_id = w.account_id,"
+        f" nats_account_public_key = w.account_public_key, nats_expires_at = w.expires_at,"
+        f" nats_expired_at = w.expired_at, nats_legacy_id = w.legacy_id, nats_problems = NULL"
+        f" FROM {candidates} w WHERE w.position = 1 AND {user}.id = w.user_id"
+        f" AND ({user}.nats_legacy_id IS NOT NULL OR {user}.nats_public_key IS NULL)"
+        f" AND ({d.distinct(f'{user}.nats_legacy_id', 'w.legacy_id')}"
+        f" OR {d.distinct(f'{user}.nats_expired_at', 'w.expired_at')})",
+        params,
+    )
+    # A user whose every legacy credential is gone (deleted in the old table) keeps none:
+    # never more access than the old table gives.
+    cleared = ", ".join(
+        f"{name if name != 'nats_account' else 'nats_account_id'} = NULL" for name in USER_FIELDS
+    )
+    gone = ctx.execute(
+        f"UPDATE {user} SET {cleared} WHERE nats_legacy_id IS NOT NULL AND NOT EXISTS"
+        f" (SELECT 1 FROM {candidates} w WHERE w.user_id = {user}.id)",
+        params,
+    )
+    if gone:
+        ctx.report.notes.append(
+            f"nats: cleared the credential of {gone} user(s) whose rows are gone from {creds.name}"
+        )
+    # A row that won since (its rival was retired) is no longer superseded.
+    ctx.execute(
+        f"DELETE FROM {issue} WHERE source = %(source)s AND reason = %(superseded)s"
+        f" AND legacy_id IN (SELECT u.nats_legacy_id FROM {user} u"
+        f" WHERE u.nats_legacy_id IS NOT NULL)",
+        params,
+    )
+    result.merged += record_issues(
+        ctx,
+        CREDENTIALS,
+        WARNING,
+        f"SELECT w.legacy_id, %(superseded)s AS reason,"
+        f" CASE WHEN u.nats_legacy_id IS NULL"
+        f" THEN {params.add('the user carries a credential issued in authcore')}"
+        f" ELSE {params.add('user ')} || {d.as_text('u.id')} || {params.add(' carries ')}"
+        f" || %(source)s || '#' || u.nats_legacy_id END AS detail"
+        f" FROM {candidates} w JOIN {user} u ON u.id = w.user_id"
+        f" WHERE u.nats_legacy_id IS NULL OR u.nats_legacy_id <> w.legacy_id",
+        params,
+    )
+    # Check the new rows, and rows a user carries unchecked (a winner that changed).
+    unchecked = ctx.stage(
+        "nats_unchecked",
+        f"SELECT f.legacy_id FROM {fresh} f UNION SELECT u.nats_legacy_id FROM {user} u"
+        f" WHERE u.nats_legacy_id IS NOT NULL AND u.nats_problems IS NULL",
+        ctx.params(),
+    )
+    _check_credentials(ctx, creds, unchecked)
+    for stage in (unchecked, candidates, fresh):
+        ctx.drop_stage(stage)
+    result.rejected = count_issues(ctx, CREDENTIALS, REJECTED)
+    result.warnings = count_issues(ctx, CREDENTIALS, WARNING)
+    result.already_done = max(result.rows - result.rejected - result.copied - result.merged, 0)
+    if log.isEnabledFor(logging.DEBUG):
+        _log_credentials(ctx, creds)
+
+
+def _log_credentials(ctx: Context, creds: LegacyTable) -> None:
+    """One DEBUG line per credential row: carried by which user, superseded, or rejected."""
+    d = ctx.dialect
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
+    issue = ctx.table_of("legacy.RowIssue")
+    params = ctx.params(source=CREDENTIALS, owner_source=OWNER_SOURCE, kind=REJECTED)
+    rows = ctx.stream(
+        f"SELECT {d.as_text('c.id')}, {d.as_text('c.user_id')}, u.id, u.nats_legacy_id,"
+        f" u.nats_problems,"
+        f" (SELECT MIN(i.reason) FROM {issue} i WHERE i.source = %(source)s"
+        f" AND i.legacy_id = {d.as_text('c.id')} AND i.kind = %(kind)s)"
+        f" FROM {creds.sql} c LEFT JOIN {origin} o ON o.source = %(owner_source)s"
+        f" AND o.legacy_id = {d.as_text('c.user_id')} LEFT JOIN {user} u ON u.id = o.user_id"
+        f" ORDER BY c.id",
+        params,
+    )
+    for legacy_id, owner, user_id, carried, flags, rejected in rows:
+        if rejected:
+            outcome = f"rejected ({rejected})"
+        elif carried == legacy_id:
+            outcome = f"carried by user {user_id}, " + (f"flagged: {flags}" if flags else "passed")
+        elif carried is None:
+            outcome = f"superseded: user {user_id} has a credential issued in authcore"
+        else:
+            outcome = f"superseded by {CREDENTIALS}#{carried} on user {user_id}"
+        log.debug("%s#%s (owner %s#%s): %s", CREDENTIALS, legacy_id, OWNER_SOURCE, owner, outcome)
+
+
+def session_rows(ctx: Context, sessions: LegacyTable) -> OwnedRows:
+    """How ``nats_auth_session`` maps onto natscreds.NatsAuthSession.
+
+    The account is the session's own ``account_id``, else its credential's account;
+    ``credential_id`` itself is not kept (seed 002).
+    """
+    d = ctx.dialect
+    target = ctx.table_of("natscreds.NatsAccount")
+    creds = ctx.legacy(CREDENTIALS)
+    account_id = sessions.col("s", "account_id")
+    credential_id = sessions.col("s", "credential_id")
+    by_id = (
+        f"(SELECT a.id FROM {target} a WHERE a.legacy_source = '{ACCOUNTS}'"
+        f" AND a.legacy_id = {d.as_text(account_id)})"
+    )
+    warnings: list[tuple[str, str]] = [
+        ("account_missing", f"{account_id} IS NOT NULL AND {by_id} IS NULL")
+    ]
+    if creds is not None:
+        via_credential = (
+            f"(SELECT {_natscreds_account(ctx, creds, 'c')} FROM {creds.sql} c"
+            f" WHERE c.id = {credential_id})"
+        )
+        account = f"CASE WHEN {account_id} IS NOT NULL THEN {by_id} ELSE {via_credential} END"
+        warnings.append(
+            (
+                "credential_missing",
+                f"{credential_id} IS NOT NULL AND NOT EXISTS"
+                f" (SELECT 1 FROM {creds.sql} c WHERE c.id = {credential_id})",
+            )
+        )
+    else:
+        account = by_id
+    account_differs = d.distinct("t.account_id", account)
+    if creds is None:
+        # The credential table was retired: an account that came through a credential
+        # can no longer be traced, only a session's own account_id.
+        account_differs = f"{account_id} IS NOT NULL AND {account_differs}"
+    expires = sessions.col("s", "expires_at", "timestamp")
+    closed = sessions.col("s", "closed_at", "timestamp")
+    return OwnedRows(
+        target="natscreds.NatsAuthSession",
+        owner_source=OWNER_SOURCE,
+        values={
+            "account_id": account,
+            "client_id": sessions.col("s", "client_id"),
+            "ip_address": sessions.col("s", "ip_address"),
+            "created_at": f"COALESCE({sessions.col('s', 'created_at', 'timestamp')}, %(now)s)",
+            "expires_at": expires,
+            "closed_at": closed,
+        },
+        warnings=tuple(warnings),
+        never_wider=(
+            ("closed_in_legacy", f"t.closed_at IS NULL AND {closed} IS NOT NULL"),
+            (
+                "expires_later_than_legacy",
+                f"{expires} IS NOT NULL AND (t.expires_at IS NULL OR t.expires_at > {expires})",
+            ),
+            ("account_differs", account_differs),
+        ),
+    )
+
+
+def _log_sessions(ctx: Context, sessions: LegacyTable) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    d = ctx.dialect
+    target = ctx.table_of("natscreds.NatsAuthSession")
+    issue = ctx.table_of("legacy.RowIssue")
+    params = ctx.params(source=SESSIONS)
+    rows = ctx.stream(
+        f"SELECT {d.as_text('s.id')}, {d.as_text('s.user_id')},"
+        f" {d.as_text(sessions.col('s', 'credential_id'))}, t.user_id, t.account_id,"
+        f" (SELECT MIN(i.reason) FROM {issue} i WHERE i.source = %(source)s"
+        f" AND i.legacy_id = {d.as_text('s.id')})"
+        f" FROM {sessions.sql} s LEFT JOIN {target} t ON t.legacy_source = %(source)s"
+        f" AND t.legacy_id = {d.as_text('s.id')} ORDER BY s.id",
+        params,
+    )
+    for legacy_id, owner, credential, user_id, account_id, reason in rows:
+        if user_id is None:
+            outcome = f"rejected ({reason})"
+        else:
+            outcome = f"on user {user_id}, account {account_id}" + (
+                f" ({reason})" if reason else ""
+            )
+        via = f" credential {credential}" if credential else " no credential_id"
+        log.debug(
+            "%s#%s (owner %s#%s,%s): %s", SESSIONS, legacy_id, OWNER_SOURCE, owner, via, outcome
+        )
+
+
+def census(ctx: Context) -> dict[str, dict[str, int]]:
+    """Credential rows per state: current, past ``expires_at``, retired (``expired_at``)."""
+    creds = ctx.legacy(CREDENTIALS)
+    if creds is None:
+        return {}
+    expires = creds.col("c", "expires_at", "timestamp")
+    expired = creds.col("c", "expired_at", "timestamp")
+    params = ctx.params()
+    rows = ctx.rows(
+        f"SELECT CASE WHEN {expired} IS NOT NULL THEN {params.add('nats: retired')}"
+        f" WHEN {expires} IS NOT NULL AND {expires} < %(now)s"
+        f" THEN {params.add('nats: past expires_at')}"
+        f" ELSE {params.add('nats: current')} END, COUNT(*)"
+        f" FROM {creds.sql} c GROUP BY 1 ORDER BY 1",
+        params,
+    )
+    return {CREDENTIALS: dict(rows)}
+
+
+# ---- verify -------------------------------------------------------------------------------
+
+
+@dataclass
+class Audit:
+    """Fresh check results of every legacy account and credential row (nothing written).
+
+    ``flagged`` counts rows per table; ``counts`` rows per "table: code"; ``samples`` names
+    the first ``sample_limit`` flagged rows.
+    """
+
+    sample_limit: int = 50
+    checked: dict[str, int] = field(default_factory=dict)
+    flagged: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.flagged.values())
+
+    def add(self, table: str, legacy_id: str, problems: list[nats_checks.Problem]) -> None:
+        self.checked[table] = self.checked.get(table, 0) + 1
+        if not problems:
+            return
+        self.flagged[table] = self.flagged.get(table, 0) + 1
+        for problem in problems:
+            key = f"{table}: {problem.code}"
+            self.counts[key] = self.counts.get(key, 0) + 1
+        if len(self.samples) < self.sample_limit:
+            self.samples.append(f"{table}#{legacy_id}: {_describe(problems)}")
+
+
+def audit(ctx: Context, sample_limit: int = 50, v: Verification | None = None) -> Audit:
+    """Check every account and credential row afresh; with ``v``, also report users whose
+    recorded flags (``nats_problems``) no longer match the check."""
+    result = Audit(sample_limit=sample_limit)
+    accounts = ctx.legacy(ACCOUNTS)
+    if accounts is not None:
+        for legacy_id, public_key, signing_key in ctx.stream(
+            _account_rows(ctx, accounts), ctx.params()
+        ):
+            problems = nats_checks.check_account(public_key=public_key, signing_key=signing_key)
+            result.add(ACCOUNTS, legacy_id, _unique(problems))
+    creds = ctx.legacy(CREDENTIALS)
+    if creds is not None:
+        for row in ctx.stream(_credential_rows(ctx, creds, with_user=True), ctx.params()):
+            problems = _unique(_check_credential(row, creds.has("expires_at")))
+            result.add(CREDENTIALS, row[0], problems)
+            user_id, recorded = row[9], row[10]
+            if v is not None and user_id is not None and recorded != codes_text(problems):
+                v.add(
+                    Problem(
+                        source=CREDENTIALS,
+                        legacy_id=str(row[0]),
+                        problem="nats_flags_differ",
+                        detail=f"user {user_id} records {recorded!r}, the check finds"
+                        f" {codes_text(problems)!r}",
+                    )
+                )
+    return result
+
+
+def verify(ctx: Context, v: Verification) -> None:
+    """Fail on data that is wrong; list credential flags as notes (they do not fail).
+
+    Wrong data: a row neither copied, superseded nor rejected; a user carrying another row
+    than the rule's winner, or values that differ from it; recorded flags that differ from
+    a fresh check; sessions on another person or account, or wider than in the old table.
+    Flags (a bad key, JWT or signature) describe the legacy data, which was copied as it
+    is: they are listed, and drop_legacy_nats_credentials refuses while a credential has one.
+    """
+    _verify(ctx, v)
+
+
+def _verify(ctx: Context, v: Verification) -> Audit | None:
+    """``verify``, returning the fresh check results (None: no NATS tables to check)."""
+    accounts = ctx.legacy(ACCOUNTS)
+    if accounts is not None:
+        _verify_accounts(ctx, accounts, v)
+    creds = ctx.legacy(CREDENTIALS)
+    if creds is not None:
+        _verify_credentials(ctx, creds, v)
+    sessions = ctx.legacy(SESSIONS)
+    if sessions is not None:
+        verify_owned(ctx, sessions, session_rows(ctx, sessions), v)
+    if accounts is None and creds is None:
+        return None
+    checks = audit(ctx, sample_limit=v.sample_limit, v=v)
+    note = ctx.report.notes.append
+    checked = ", ".join(f"{table} {n}" for table, n in checks.checked.items()) or "no"
+    flagged = sum(checks.flagged.values())
+    outcome = (
+        f"{flagged} flagged. Flagged rows were copied as they are and are marked (admin: NATS"
+        " verification); flags do not fail --verify, but drop_legacy_nats_credentials refuses"
+        " while any credential is flagged."
+        if flagged
+        else "all passed."
+    )
+    note(f"nats: nkeys and JWTs (sub, iss, signature, exp) checked in {checked} rows: {outcome}")
+    for key, count in checks.counts.items():
+        note(f"nats flag {key}: {count}")
+    for line in checks.samples:
+        note(f"nats flag {line}")
+    return checks
+
+
+def _verify_accounts(ctx: Context, accounts: LegacyTable, v: Verification) -> None:
+    d = ctx.dialect
+    target = ctx.table_of("natscreds.NatsAccount")
+    params = ctx.params(source=ACCOUNTS)
+    v.checked[ACCOUNTS] = ctx.count(accounts.sql)
+    copied = f"SELECT t.legacy_id FROM {target} t WHERE t.legacy_source = %(source)s"
+    report_rows(ctx, v, ACCOUNTS, "not_copied", unaccounted(ctx, accounts, copied, params), params)
+    report_rows(ctx, v, ACCOUNTS, "legacy_row_missing", vanished(ctx, accounts, copied), params)
+    joined = (
+        f" FROM {accounts.sql} s JOIN {target} t ON t.legacy_source = %(source)s"
+        f" AND t.legacy_id = {d.as_text('s.id')}"
+    )
+    for column in ("name", "public_key", "jwt", "signing_key_public"):
+        condition = d.distinct(f"t.{column}", accounts.col("s", column))
+        report_rows(
+            ctx,
+            v,
+            ACCOUNTS,
+            f"{column}_differs",
+            f"SELECT t.legacy_id, ''{joined} WHERE {condition}",
+            params,
+        )
+
+
+def _verify_credentials(ctx: Context, creds: LegacyTable, v: Verification) -> None:
+    d = ctx.dialect
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
+    issue = ctx.table_of("legacy.RowIssue")
+    params = ctx.params(source=CREDENTIALS, owner_source=OWNER_SOURCE, superseded=SUPERSEDED)
+    v.checked[CREDENTIALS] = ctx.count(creds.sql)
+    carried = (
+        f"SELECT u.nats_legacy_id AS legacy_id FROM {user} u WHERE u.nats_legacy_id IS NOT NULL"
+    )
+    accounted = (
+        f"{carried} UNION SELECT i.legacy_id FROM {issue} i"
+        f" WHERE i.source = %(source)s AND i.reason = %(superseded)s"
+    )
+    report_rows(
+        ctx, v, CREDENTIALS, "not_copied", unaccounted(ctx, creds, accounted, params), params
+    )
+    report_rows(ctx, v, CREDENTIALS, "legacy_row_missing", vanished(ctx, creds, carried), params)
+    owner = d.as_text("s.user_id")
+    report_rows(
+        ctx,
+        v,
+        CREDENTIALS,
+        "owner_differs",
+        f"SELECT u.nats_legacy_id, u.email FROM {creds.sql} s"
+        f" JOIN {user} u ON u.nats_legacy_id = {d.as_text('s.id')}"
+        f" LEFT JOIN {origin} o ON o.source = %(owner_source)s AND o.legacy_id = {owner}"
+        f" WHERE o.user_id IS NULL OR o.user_id <> u.id",
+        params,
+    )
+    report_rows(
+        ctx,
+        v,
+        CREDENTIALS,
+        "winner_differs",
+        f"SELECT w.legacy_id, u.email || ' carries ' || COALESCE(u.nats_legacy_id, 'none')"
+        f" FROM ({_candidates(ctx, creds)}) w JOIN {user} u ON u.id = w.user_id"
+        f" WHERE w.position = 1"
+        f" AND (u.nats_legacy_id IS NOT NULL OR u.nats_public_key IS NULL)"
+        f" AND {d.distinct('u.nats_legacy_id', 'w.legacy_id')}",
+        params,
+    )
+    joined = f" FROM {creds.sql} s JOIN {user} u ON u.nats_legacy_id = {d.as_text('s.id')}"
+    fields = (
+        ("jwt", "nats_jwt", "text"),
+        ("seed_hash", "nats_seed_hash", "text"),
+        ("public_key", "nats_public_key", "text"),
+        ("account_public_key", "nats_account_public_key", "text"),
+        ("expires_at", "nats_expires_at", "timestamp"),
+        ("expired_at", "nats_expired_at", "timestamp"),
+    )
+    for column, user_field, kind in fields:
+        condition = d.distinct(f"u.{user_field}", creds.col("s", column, kind))
+        report_rows(
+            ctx,
+            v,
+            CREDENTIALS,
+            f"{column}_differs",
+            f"SELECT u.nats_legacy_id, u.email{joined} WHERE {condition}",
+            params,
+        )
+    account = d.distinct("u.nats_account_id", _natscreds_account(ctx, creds, "s"))
+    report_rows(
+        ctx,
+        v,
+        CREDENTIALS,
+        "account_differs",
+        f"SELECT u.nats_legacy_id, u.email{joined} WHERE {account}",
+        params,
+    )
+
+
+# ---- reverse ------------------------------------------------------------------------------
+
+
+def reverse(ctx: Context) -> None:
+    """Clear the NATS fields the copy set, delete the sessions and accounts it created."""
+    users = ctx.model("accounts.User")._base_manager.db_manager(ctx.connection.alias)
+    users.filter(nats_legacy_id__isnull=False).update(**dict.fromkeys(USER_FIELDS))
+    delete_copied(ctx, "natscreds.NatsAuthSession", SESSIONS)
+    delete_copied(ctx, "natscreds.NatsAccount", ACCOUNTS)
+    forget(ctx, "legacy.RowIssue", source__in=list(TABLES))
+
+
+# ---- for drop_legacy_nats_credentials ------------------------------------------------------
+
+
+@dataclass
+class Readiness:
+    """Whether the legacy credential table can be retired: the copy verifies, no flags."""
+
+    report: Report
+    audit: Audit
+
+    @property
+    def ok(self) -> bool:
+        verification = self.report.verification
+        # The table being retired is the credentials': account flags do not block it.
+        flagged = self.audit.flagged.get(CREDENTIALS, 0)
+        return verification is not None and verification.ok and not flagged
+
+    def problems(self) -> Iterator[str]:
+        verification = self.report.verification
+        if verification is not None:
+            for key, count in verification.problem_counts.items():
+                yield f"{key}: {count}"
+            for p in verification.problems:
+                yield f"{p.source}#{p.legacy_id}: {p.problem}" + (
+                    f" ({p.detail})" if p.detail else ""
+                )
+        counts = self.audit.counts.items()
+        yield from (f"flag {key}: {n}" for key, n in counts if key.startswith(CREDENTIALS))
+        yield from (f"flag {line}" for line in self.audit.samples if line.startswith(CREDENTIALS))
+
+
+def readiness(apps: Apps, *, using: str = DEFAULT_DB_ALIAS, sample_limit: int = 50) -> Readiness:
+    """Verify the NATS copy and check every credential afresh (changes nothing)."""
+    report = Report(sources=["nats"])
+    with transaction.atomic(using=using):
+        ctx = Context(apps=apps, connection=connections[using], report=report, now=timezone.now())
+        report.verification = Verification(sample_limit=sample_limit)
+        checks = _verify(ctx, report.verification)
+    return Readiness(report=report, audit=checks or Audit(sample_limit=sample_limit))
