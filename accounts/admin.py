@@ -1,7 +1,14 @@
-"""Admin pages for consolidated users, their API keys, and where each user came from.
+"""Admin pages for consolidated users and everything that belongs to them.
 
-Secrets never reach the page: the password shows Django's masked hash summary, an API key
-only the first characters of its digest.
+The user page answers "where did this person come from": every legacy row merged into the
+user (each linked to its read-only legacy page), the conflicts between those rows, and the
+profile, memberships, API keys and sessions, whichever table they were copied from.
+
+Rows the copy made are its record (``--verify`` compares them with the legacy rows), so
+profiles, sessions, tenants and memberships that came from a legacy table are view-only;
+the ones created in authcore stay editable. Users and API keys stay editable: deactivating
+a person or revoking a key only narrows access. Secrets never reach the page: the password
+shows Django's masked hash summary, digests only their first characters.
 """
 
 from __future__ import annotations
@@ -12,20 +19,48 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.utils import timezone
 
-from accounts.models import ApiKey, User, UserOrigin
+from accounts.models import (
+    ApiKey,
+    LoginSession,
+    Membership,
+    Profile,
+    Tenant,
+    User,
+    UserOrigin,
+)
+from authcore.lib.masking import mask_digest
+from legacy.admin import legacy_row_link
+from legacy.models import Conflict
+from natscreds.admin import NatsVerificationFilter, UserNatsAdminMixin
 
-DIGEST_SHOWN = 8
-"""How many leading characters of a digest the admin shows: enough to tell keys apart."""
+
+def count_of(queryset: QuerySet[Any], outer: str = "user") -> Coalesce:
+    """How many rows of ``queryset`` point at the outer row, as a correlated subquery.
+
+    A subquery rather than ``Count`` over a join: it is evaluated for the page's rows only
+    and never multiplies rows when a list shows several counts.
+    """
+    counted = (
+        queryset.filter(**{outer: OuterRef("pk")})
+        .order_by()
+        .values(outer)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
 
 
-def mask_digest(digest: str | None) -> str | None:
-    """The first ``DIGEST_SHOWN`` characters of a digest followed by "…"; None stays None."""
-    if digest is None:
-        return None
-    return f"{digest[:DIGEST_SHOWN]}…" if digest else ""
+def origin_link(obj: Model, site_name: str = "admin") -> str:
+    """The legacy row a consolidated row was copied from, linked; "—" if made in authcore."""
+    source = getattr(obj, "legacy_source", None)
+    if not source:
+        return "—"
+    return legacy_row_link(source, obj.legacy_id, site_name)
 
 
 class _UniqueEmailMixin:
@@ -99,12 +134,160 @@ class PasswordKindFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ApiKeyInline(admin.TabularInline):
+class OriginFilter(admin.SimpleListFilter):
+    """Where users came from: made here, copied, merged from several rows, or in conflict."""
+
+    title = "origin"
+    parameter_name = "origin"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [
+            ("authcore", "created in authcore"),
+            ("legacy", "copied from a legacy table"),
+            ("merged", "merged from several legacy rows"),
+            ("conflicts", "with conflicts between their rows"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        if self.value() == "authcore":
+            return queryset.filter(legacy_source__isnull=True)
+        if self.value() == "legacy":
+            return queryset.filter(legacy_source__isnull=False)
+        if self.value() == "merged":
+            others = UserOrigin.objects.filter(user=OuterRef("pk")).exclude(
+                source=OuterRef("legacy_source"), legacy_id=OuterRef("legacy_id")
+            )
+            return queryset.filter(Exists(others))
+        if self.value() == "conflicts":
+            return queryset.filter(Exists(Conflict.objects.filter(user=OuterRef("pk"))))
+        return queryset
+
+
+# ---- Inlines on the user (and tenant) page --------------------------------------------------
+
+
+class ViewOnlyInline(admin.TabularInline):
+    """An inline that only shows: written by the copy, a login or the API, never here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class UserOriginInline(ViewOnlyInline):
+    """The legacy rows merged into this user, the winning row first, each linked."""
+
+    model = UserOrigin
+    verbose_name = "legacy origin"
+    verbose_name_plural = "legacy origins (the rows merged into this user)"
+    fields = ("legacy_row", "legacy_email", "role_in_merge", "copied_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UserOrigin]:
+        return super().get_queryset(request).select_related("user").order_by("copied_at", "id")
+
+    @admin.display(description="legacy row")
+    def legacy_row(self, origin: UserOrigin) -> str:
+        return legacy_row_link(origin.source, origin.legacy_id, self.admin_site.name)
+
+    @admin.display(description="in the merge")
+    def role_in_merge(self, origin: UserOrigin) -> str:
+        user = origin.user
+        won = (user.legacy_source, user.legacy_id) == (origin.source, origin.legacy_id)
+        return "created this user (won)" if won else "merged into it"
+
+
+class ConflictInline(ViewOnlyInline):
+    """Where this person's legacy rows disagreed, which value was kept and why."""
+
+    model = Conflict
+    verbose_name_plural = "conflicts between this user's legacy rows"
+    fields = ("field", "losing_row", "winning_row", "kept_value", "other_value", "rule")
+    readonly_fields = fields
+
+    @admin.display(description="losing row")
+    def losing_row(self, conflict: Conflict) -> str:
+        return legacy_row_link(conflict.source, conflict.legacy_id, self.admin_site.name)
+
+    @admin.display(description="winning row")
+    def winning_row(self, conflict: Conflict) -> str:
+        if conflict.winner_source is None:
+            return "—"
+        return legacy_row_link(
+            conflict.winner_source, conflict.winner_legacy_id, self.admin_site.name
+        )
+
+
+class ProfileInline(admin.StackedInline):
+    """The user's profile: editable if made in authcore, shown as copied if copied."""
+
+    model = Profile
+    extra = 0
+    max_num = 1
+    fields = ("bio", "avatar_url", "timezone", "locale", "phone", "preferences", "copied_from")
+    readonly_fields = ("copied_from",)
+
+    @admin.display(description="copied from")
+    def copied_from(self, obj: Profile) -> str:
+        return origin_link(obj, self.admin_site.name)
+
+    def _copied(self, user: User | None) -> bool:
+        return (
+            user is not None
+            and Profile.objects.filter(user=user, legacy_source__isnull=False).exists()
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._copied(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._copied(obj) and super().has_delete_permission(request, obj)
+
+
+class CopiedMembershipInline(ViewOnlyInline):
+    """The user's memberships copied from ``users.client_id``: shown as copied."""
+
+    model = Membership
+    verbose_name = "membership copied from a legacy table"
+    verbose_name_plural = "memberships copied from legacy tables"
+    fields = ("tenant", "role", "copied_from")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        queryset = super().get_queryset(request).select_related("tenant")
+        return queryset.filter(legacy_source__isnull=False)
+
+    @admin.display(description="copied from")
+    def copied_from(self, obj: Membership) -> str:
+        return origin_link(obj, self.admin_site.name)
+
+
+class MembershipInline(admin.TabularInline):
+    """The user's memberships made in authcore: added, changed and removed here."""
+
+    model = Membership
+    verbose_name_plural = "memberships added in authcore"
+    extra = 0
+    fields = ("tenant", "role")
+    autocomplete_fields = ("tenant",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        queryset = super().get_queryset(request).select_related("tenant")
+        return queryset.filter(legacy_source__isnull=True)
+
+
+class ApiKeyInline(ViewOnlyInline):
     """The user's API keys, read-only: keys are issued and revoked through the API."""
 
     model = ApiKey
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = (
         "name",
@@ -115,8 +298,7 @@ class ApiKeyInline(admin.TabularInline):
         "last_used_at",
         "expires_at",
         "revoked_at",
-        "legacy_source",
-        "legacy_id",
+        "copied_from",
     )
     readonly_fields = fields
 
@@ -124,38 +306,48 @@ class ApiKeyInline(admin.TabularInline):
     def digest_masked(self, obj: ApiKey) -> str | None:
         return mask_digest(obj.digest)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description="copied from")
+    def copied_from(self, obj: ApiKey) -> str:
+        return origin_link(obj, self.admin_site.name)
 
 
-class UserOriginInline(admin.TabularInline):
-    """The legacy rows merged into this user; written by the copy only."""
+class LoginSessionInline(ViewOnlyInline):
+    """The user's login sessions, newest first; the token only as its masked digest."""
 
-    model = UserOrigin
-    extra = 0
-    can_delete = False
-    fields = ("source", "legacy_id", "legacy_email", "copied_at")
+    model = LoginSession
+    show_change_link = True
+    fields = (
+        "token_digest_masked",
+        "ip_address",
+        "user_agent",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "revoked_at",
+        "copied_from",
+    )
     readonly_fields = fields
+    ordering = ("-created_at",)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description="token digest")
+    def token_digest_masked(self, obj: LoginSession) -> str | None:
+        return mask_digest(obj.token_digest)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description="copied from")
+    def copied_from(self, obj: LoginSession) -> str:
+        return origin_link(obj, self.admin_site.name)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+
+# ---- Users --------------------------------------------------------------------------------
 
 
 @admin.register(User)
-class UserAdmin(auth_admin.UserAdmin):
-    """Django's user admin, adapted: email is the login; there is no first or last name."""
+class UserAdmin(UserNatsAdminMixin, auth_admin.UserAdmin):
+    """Django's user admin, adapted: email is the login; there is no first or last name.
+
+    The list shows where each user came from and how many keys and conflicts they have,
+    from one prefetch and correlated counts: no query per row on any page size.
+    """
 
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
@@ -167,7 +359,10 @@ class UserAdmin(auth_admin.UserAdmin):
         "is_staff",
         "is_superuser",
         "is_verified",
-        "legacy_source",
+        "legacy_rows",
+        "api_key_count",
+        "conflict_count",
+        "nats_status",
         "date_joined",
     )
     list_filter = (
@@ -175,11 +370,13 @@ class UserAdmin(auth_admin.UserAdmin):
         "is_staff",
         "is_superuser",
         "is_verified",
+        OriginFilter,
         "legacy_source",
         PasswordKindFilter,
+        NatsVerificationFilter,
         "groups",
     )
-    search_fields = ("email", "username", "full_name")
+    search_fields = ("email", "username", "full_name", "nats_public_key")
     ordering = ("email",)
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -198,7 +395,7 @@ class UserAdmin(auth_admin.UserAdmin):
             },
         ),
         ("Important dates", {"fields": ("last_login", "date_joined", "password_changed_at")}),
-        ("Origin", {"fields": ("legacy_source", "legacy_id")}),
+        ("Origin", {"fields": ("created_from",)}),
     )
     add_fieldsets = (
         (
@@ -210,12 +407,78 @@ class UserAdmin(auth_admin.UserAdmin):
         ),
     )
     # password_changed_at is what --verify uses to tell a change made here from tampering.
-    readonly_fields = ("password_changed_at", "legacy_source", "legacy_id")
-    inlines = (ApiKeyInline, UserOriginInline)
+    readonly_fields = ("password_changed_at", "legacy_source", "legacy_id", "created_from")
+    inlines = (
+        UserOriginInline,
+        ConflictInline,
+        ProfileInline,
+        CopiedMembershipInline,
+        MembershipInline,
+        ApiKeyInline,
+        LoginSessionInline,
+    )
 
     def get_inlines(self, request: HttpRequest, obj: User | None) -> Any:
         # Nothing to list on the add page.
         return self.inlines if obj is not None else ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        origins = UserOrigin.objects.only("id", "user_id", "source").order_by("copied_at", "id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                api_key_total=count_of(ApiKey.objects.all()),
+                conflict_total=count_of(Conflict.objects.all()),
+            )
+            .prefetch_related(Prefetch("origins", queryset=origins))
+        )
+
+    @admin.display(description="legacy rows")
+    def legacy_rows(self, user: User) -> str:
+        """The legacy tables this user's rows came from, e.g. "users, user ×2"."""
+        counts: dict[str, int] = {}
+        for origin in user.origins.all():  # prefetched
+            counts[origin.source] = counts.get(origin.source, 0) + 1
+        return ", ".join(f"{s} ×{n}" if n > 1 else s for s, n in counts.items()) or "—"
+
+    @admin.display(description="API keys", ordering="api_key_total")
+    def api_key_count(self, user: User) -> int:
+        return user.api_key_total
+
+    @admin.display(description="conflicts", ordering="conflict_total")
+    def conflict_count(self, user: User) -> int:
+        return user.conflict_total
+
+    @admin.display(description="created from")
+    def created_from(self, user: User) -> str:
+        return origin_link(user, self.admin_site.name)
+
+
+# ---- What belongs to users ------------------------------------------------------------------
+
+
+class CopiedRowsViewOnly:
+    """Rows the copy made are its record (``--verify`` compares them): view only.
+
+    Rows created in authcore stay editable. Bulk deletion is off, since it would take
+    copied rows along.
+    """
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.legacy_source:
+            return False
+        return super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.legacy_source:
+            return False
+        return super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)  # type: ignore[misc]
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(ApiKey)
@@ -230,7 +493,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "is_active",
         "expires_at",
         "revoked_at",
-        "legacy_source",
+        "copied_from",
     )
     list_select_related = ("user",)
     list_filter = ("is_active", "legacy_source")
@@ -247,8 +510,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
-        "legacy_source",
-        "legacy_id",
+        "copied_from",
     )
     readonly_fields = (
         "user",
@@ -256,27 +518,227 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "digest_masked",
         "created_at",
         "last_used_at",
-        "legacy_source",
-        "legacy_id",
+        "copied_from",
     )
 
     @admin.display(description="digest")
     def digest_masked(self, obj: ApiKey) -> str | None:
         return mask_digest(obj.digest)
 
+    @admin.display(description="copied from", ordering="legacy_source")
+    def copied_from(self, obj: ApiKey) -> str:
+        return origin_link(obj, self.admin_site.name)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(Profile)
+class ProfileAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
+    """Profiles (one per user)."""
+
+    list_display = ("user", "timezone", "locale", "phone", "copied_from")
+    list_select_related = ("user",)
+    list_filter = ("legacy_source", "locale")
+    search_fields = ("user__email", "phone")
+    autocomplete_fields = ("user",)
+    fields = (
+        "user",
+        "bio",
+        "avatar_url",
+        "timezone",
+        "locale",
+        "phone",
+        "preferences",
+        "copied_from",
+    )
+    readonly_fields = ("copied_from",)
+
+    @admin.display(description="copied from", ordering="legacy_source")
+    def copied_from(self, obj: Profile) -> str:
+        return origin_link(obj, self.admin_site.name)
+
+
+class SessionStateFilter(admin.SimpleListFilter):
+    """Sessions that can still be used, and the ones that cannot (and why)."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("active", "active"), ("expired", "expired"), ("revoked", "revoked")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[LoginSession]
+    ) -> QuerySet[LoginSession]:
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True, expires_at__gt=now)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(admin.ModelAdmin):
+    """Login sessions, view only: logins make them and their token is only a digest here."""
+
+    list_display = (
+        "user",
+        "token_digest_masked",
+        "ip_address",
+        "user_agent",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "revoked_at",
+        "copied_from",
+    )
+    list_select_related = ("user",)
+    list_filter = (SessionStateFilter, "legacy_source")
+    search_fields = ("user__email", "ip_address", "user_agent")
+    fields = (
+        "user",
+        "token_digest_masked",
+        "ip_address",
+        "user_agent",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "revoked_at",
+        "copied_from",
+    )
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    actions = None
+
+    @admin.display(description="token digest")
+    def token_digest_masked(self, obj: LoginSession) -> str | None:
+        return mask_digest(obj.token_digest)
+
+    @admin.display(description="copied from", ordering="legacy_source")
+    def copied_from(self, obj: LoginSession) -> str:
+        return origin_link(obj, self.admin_site.name)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CopiedTenantMembershipInline(ViewOnlyInline):
+    """A tenant's members copied from ``users.client_id``: shown as copied."""
+
+    model = Membership
+    verbose_name = "member copied from a legacy table"
+    verbose_name_plural = "members copied from legacy tables"
+    fields = ("user", "role", "copied_from")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        queryset = super().get_queryset(request).select_related("user")
+        return queryset.filter(legacy_source__isnull=False)
+
+    @admin.display(description="copied from")
+    def copied_from(self, obj: Membership) -> str:
+        return origin_link(obj, self.admin_site.name)
+
+
+class TenantMembershipInline(admin.TabularInline):
+    """A tenant's members added in authcore (none can be added to a copied tenant)."""
+
+    model = Membership
+    verbose_name = "member added in authcore"
+    verbose_name_plural = "members added in authcore"
+    extra = 0
+    fields = ("user", "role")
+    autocomplete_fields = ("user",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        queryset = super().get_queryset(request).select_related("user")
+        return queryset.filter(legacy_source__isnull=True)
+
+    def _copied_tenant(self, obj: Any) -> bool:
+        return obj is not None and bool(obj.legacy_source)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._copied_tenant(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._copied_tenant(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._copied_tenant(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Tenant)
+class TenantAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
+    """Tenants and their members."""
+
+    list_display = ("name", "slug", "is_active", "member_count", "copied_from", "created_at")
+    list_filter = ("is_active", "legacy_source")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    fields = ("name", "slug", "is_active", "created_at", "copied_from")
+    readonly_fields = ("copied_from",)
+    inlines = (CopiedTenantMembershipInline, TenantMembershipInline)
+
+    def get_inlines(self, request: HttpRequest, obj: Tenant | None) -> Any:
+        # A new tenant has no copied members.
+        return self.inlines if obj is not None else (TenantMembershipInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(member_total=count_of(Membership.objects.all(), outer="tenant"))
+        )
+
+    @admin.display(description="members", ordering="member_total")
+    def member_count(self, tenant: Tenant) -> int:
+        return tenant.member_total
+
+    @admin.display(description="copied from", ordering="legacy_source")
+    def copied_from(self, obj: Tenant) -> str:
+        return origin_link(obj, self.admin_site.name)
+
+
+@admin.register(Membership)
+class MembershipAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
+    """Who belongs to which tenant, with which role."""
+
+    list_display = ("user", "tenant", "role", "copied_from")
+    list_select_related = ("user", "tenant")
+    list_filter = ("role", "legacy_source")
+    search_fields = ("user__email", "tenant__slug", "tenant__name", "role")
+    autocomplete_fields = ("user", "tenant")
+    fields = ("user", "tenant", "role", "copied_from")
+    readonly_fields = ("copied_from",)
+
+    @admin.display(description="copied from", ordering="legacy_source")
+    def copied_from(self, obj: Membership) -> str:
+        return origin_link(obj, self.admin_site.name)
 
 
 @admin.register(UserOrigin)
 class UserOriginAdmin(admin.ModelAdmin):
     """Which legacy row went into which user: written by the copy only."""
 
-    list_display = ("source", "legacy_id", "user", "legacy_email", "copied_at")
+    list_display = ("legacy_row", "user", "legacy_email", "copied_at")
     list_select_related = ("user",)
     list_filter = ("source",)
     search_fields = ("legacy_id", "legacy_email", "user__email")
     actions = None
+
+    @admin.display(description="legacy row", ordering="source")
+    def legacy_row(self, origin: UserOrigin) -> str:
+        return legacy_row_link(origin.source, origin.legacy_id, self.admin_site.name)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

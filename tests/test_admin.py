@@ -13,7 +13,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ApiKey, User, UserOrigin
+from accounts.models import (
+    ApiKey,
+    LoginSession,
+    Membership,
+    Profile,
+    Tenant,
+    User,
+    UserOrigin,
+)
 from legacy.models import (
     AuthClient,
     AuthUser,
@@ -343,26 +351,190 @@ def changelist_queries(client, model: type[models.Model]) -> int:
     return len(captured)
 
 
-def test_changelists_run_no_query_per_row(admin_client):
-    user = User.objects.create_user("ann@example.com", "pw")
-    ApiKey.objects.create(user=user, name="a", prefix="a", digest=sha256_hex("a"))
-    UserOrigin.objects.create(
-        user=user, source="users", legacy_id="1", legacy_email="a", copied_at=timezone.now()
+def a_person(n: int, tenant: Tenant) -> User:
+    """A user with one of everything the user list and the other lists show."""
+    now = timezone.now()
+    user = User.objects.create_user(
+        f"u{n}@example.com", "pw", legacy_source="users", legacy_id=str(n)
     )
-    one = {model: changelist_queries(admin_client, model) for model in (User, ApiKey, UserOrigin)}
+    for source, legacy_id in (("users", str(n)), ("user", f"s{n}")):
+        UserOrigin.objects.create(
+            user=user, source=source, legacy_id=legacy_id, legacy_email="a", copied_at=now
+        )
+    ApiKey.objects.create(user=user, name="a", prefix="a", digest=sha256_hex(f"key{n}"))
+    Profile.objects.create(user=user, timezone="UTC")
+    LoginSession.objects.create(user=user, token_digest=sha256_hex(f"s{n}"), expires_at=now)
+    Membership.objects.create(user=user, tenant=tenant, role="member")
+    Conflict.objects.create(
+        user=user,
+        field="full_name",
+        source="user",
+        legacy_id=f"s{n}",
+        winner_source="users",
+        winner_legacy_id=str(n),
+        rule="r",
+        detected_at=now,
+    )
+    RowIssue.objects.create(
+        source="users", legacy_id=f"x{n}", kind="rejected", reason="r", first_seen_at=now
+    )
+    return user
+
+
+CONSOLIDATED_LISTS = (
+    User,
+    ApiKey,
+    UserOrigin,
+    Profile,
+    LoginSession,
+    Tenant,
+    Membership,
+    Conflict,
+    RowIssue,
+    CopyRun,
+)
+
+
+def test_changelists_run_no_query_per_row(admin_client):
+    """The user list (and every other list) runs as many queries for 1 row as for 5."""
+    tenant = Tenant.objects.create(name="Acme", slug="acme")
+    a_person(1, tenant)
+    CopyRun.objects.create(started_at=timezone.now(), trigger="command")
+    one = {model: changelist_queries(admin_client, model) for model in CONSOLIDATED_LISTS}
 
     for n in range(2, 6):
-        other = User.objects.create_user(f"u{n}@example.com", "pw")
-        ApiKey.objects.create(user=other, name="a", prefix="a", digest=sha256_hex(str(n)))
-        UserOrigin.objects.create(
-            user=other,
-            source="users",
-            legacy_id=str(n),
-            legacy_email="a",
-            copied_at=timezone.now(),
-        )
+        a_person(n, Tenant.objects.create(name=f"T{n}", slug=f"t{n}"))
+        CopyRun.objects.create(started_at=timezone.now(), trigger="command")
     for model, queries in one.items():
-        assert changelist_queries(admin_client, model) == queries
+        assert changelist_queries(admin_client, model) == queries, model
+
+
+def test_user_list_shows_origins_and_counts(admin_client):
+    user = a_person(1, Tenant.objects.create(name="Acme", slug="acme"))
+    ApiKey.objects.create(user=user, name="b", prefix="b", digest=sha256_hex("second"))
+
+    html = admin_client.get(url(User, "changelist")).content.decode()
+    merged = admin_client.get(url(User, "changelist"), {"origin": "merged"}).content.decode()
+    native = admin_client.get(url(User, "changelist"), {"origin": "authcore"}).content.decode()
+    conflicts = admin_client.get(url(User, "changelist"), {"origin": "conflicts"})
+
+    assert '<td class="field-legacy_rows">users, user</td>' in html
+    assert '<td class="field-api_key_count">2</td>' in html
+    assert '<td class="field-conflict_count">1</td>' in html
+    assert "u1@example.com" in merged and "u1@example.com" not in native
+    assert "u1@example.com" in conflicts.content.decode()
+
+
+def test_session_admin_masks_the_token_digest_and_is_view_only(admin_client):
+    user = User.objects.create_user("ann@example.com", "pw")
+    digest = sha256_hex("session-token")
+    session = LoginSession.objects.create(
+        user=user, token_digest=digest, ip_address="2001:db8::1", expires_at=timezone.now()
+    )
+
+    for response in (
+        admin_client.get(url(LoginSession, "changelist")),
+        admin_client.get(url(LoginSession, "change", session.pk)),
+        admin_client.get(url(User, "change", user.pk)),
+    ):
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f"{digest[:8]}…" in html
+        assert digest not in html
+        assert digest[:9] not in html
+    assert (
+        'name="_save"'
+        not in admin_client.get(url(LoginSession, "change", session.pk)).content.decode()
+    )
+    assert admin_client.get(url(LoginSession, "add")).status_code == 403
+    assert (
+        admin_client.post(url(LoginSession, "delete", session.pk), {"post": "yes"}).status_code
+        == 403
+    )
+    expired = admin_client.get(url(LoginSession, "changelist"), {"state": "expired"})
+    assert "2001:db8::1" in expired.content.decode()
+
+
+@pytest.mark.parametrize("model", [Profile, Tenant, Membership], ids=lambda m: m.__name__)
+def test_rows_the_copy_made_are_view_only_and_others_editable(admin_client, model):
+    user = User.objects.create_user("ann@example.com", "pw")
+    other = User.objects.create_user("bob@example.com", "pw")
+    copied_tenant = Tenant.objects.create(
+        name="Copied", slug="copied", legacy_source="clients", legacy_id="c1"
+    )
+    native_tenant = Tenant.objects.create(name="Native", slug="native")
+    rows = {
+        Profile: (
+            lambda: Profile.objects.create(user=user, legacy_source="user_profile", legacy_id="p"),
+            lambda: Profile.objects.create(user=other),
+        ),
+        Tenant: (lambda: copied_tenant, lambda: native_tenant),
+        Membership: (
+            lambda: Membership.objects.create(
+                user=user, tenant=copied_tenant, legacy_source="users", legacy_id="7"
+            ),
+            lambda: Membership.objects.create(user=other, tenant=native_tenant),
+        ),
+    }[model]
+    copied, native = rows[0](), rows[1]()
+
+    copied_page = admin_client.get(url(model, "change", copied.pk)).content.decode()
+    native_page = admin_client.get(url(model, "change", native.pk)).content.decode()
+    listing = admin_client.get(url(model, "changelist")).content.decode()
+
+    assert 'name="_save"' not in copied_page
+    assert url(model, "delete", copied.pk) not in copied_page
+    assert admin_client.post(url(model, "change", copied.pk), {}).status_code == 403
+    assert admin_client.post(url(model, "delete", copied.pk), {"post": "yes"}).status_code == 403
+    assert model.objects.filter(pk=copied.pk).exists()
+    assert 'name="_save"' in native_page
+    assert url(model, "delete", native.pk) in native_page
+    assert 'value="delete_selected"' not in listing  # bulk delete would take copied rows
+
+
+def test_tenant_page_lists_members_and_adds_new_ones(admin_client):
+    user = User.objects.create_user("ann@example.com", "pw")
+    tenant = Tenant.objects.create(name="Acme", slug="acme")
+    Membership.objects.create(user=user, tenant=tenant, role="owner")
+
+    listing = admin_client.get(url(Tenant, "changelist")).content.decode()
+    page = admin_client.get(url(Tenant, "change", tenant.pk)).content.decode()
+    added = admin_client.post(
+        url(Tenant, "add"),
+        {
+            "name": "New",
+            "slug": "new",
+            "is_active": "on",
+            "created_at_0": "2025-01-01",
+            "created_at_1": "00:00:00",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-user": str(user.pk),
+            "memberships-0-role": "member",
+        },
+    )
+
+    assert '<td class="field-member_count">1</td>' in listing
+    assert "ann@example.com" in page
+    assert added.status_code == 302, added.content.decode()[:2000]
+    assert Membership.objects.get(tenant__slug="new").user == user
+
+
+def test_membership_and_profile_lists_search_and_filter(admin_client):
+    user = User.objects.create_user("ann@example.com", "pw")
+    tenant = Tenant.objects.create(name="Acme", slug="acme")
+    Membership.objects.create(
+        user=user, tenant=tenant, role="owner", legacy_source="users", legacy_id="1"
+    )
+    Profile.objects.create(user=user, locale="de-CH", phone="+41 1")
+
+    by_tenant = admin_client.get(url(Membership, "changelist"), {"q": "acme"}).content.decode()
+    by_role = admin_client.get(url(Membership, "changelist"), {"role": "owner"}).content.decode()
+    profiles = admin_client.get(url(Profile, "changelist"), {"q": "ANN@"}).content.decode()
+
+    assert "ann@example.com" in by_tenant and "ann@example.com" in by_role
+    assert "de-CH" in profiles
+    assert f'href="{url(AuthUser, "change", "1")}"' in by_tenant  # copied from users#1
 
 
 # ---- the legacy tables ------------------------------------------------------------------
