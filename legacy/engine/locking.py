@@ -23,6 +23,7 @@ def _holder(connection: BaseDatabaseWrapper) -> int | None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND classid = %s AND objid = %s AND objsubid = 1",
             [LOCK_KEY >> 32, LOCK_KEY & 0xFFFF_FFFF],
         )
