@@ -156,7 +156,10 @@ def _copy_chunk(
         f" FROM {new} n WHERE n.reject_reason IS NULL",
         params,
     )
-    clear_resolved(ctx, table.key, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL")
+    clear_resolved(
+        ctx, table.key, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL"
+    )
+    ctx.refresh_statistics(spec.target)
 
 
 def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verification) -> None:

@@ -60,7 +60,10 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
     email = table.col("s", "email")
     return ctx.stage(
         f"people_{table.key}",
-        f"SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.email_key,"
+        f"SELECT r.*,"
+        f" {d.django_password_of_format('r.hash_format', 'r.legacy_password', params)}"
+        f" AS password,"
+        f" ROW_NUMBER() OVER (PARTITION BY r.email_key,"
         f" CASE WHEN r.reject_reason IS NULL THEN 0 ELSE 1 END"
         f" ORDER BY {cols.order_by.replace('n.', 'r.')}) AS position FROM ("
         f"SELECT s.id AS legacy_pk, {d.as_text('s.id')} AS legacy_id,"
@@ -69,7 +72,7 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f" {d.email_key(email, params)} AS email_key,"
         f" {d.email_problem(email, params)} AS reject_reason,"
         f" {d.hash_format(cols.password, params)} AS hash_format,"
-        f" {d.django_password(cols.password, params)} AS password,"
+        f" {cols.password} AS legacy_password,"
         f" {cols.username} AS username, {cols.full_name} AS full_name,"
         f" COALESCE({cols.is_active}, FALSE) AS is_active,"
         f" COALESCE({cols.is_superuser}, FALSE) AS is_superuser,"
@@ -126,7 +129,7 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
         f" WHERE n.reject_reason IS NULL AND n.password = {params.add('!')}",
         params,
     )
-    result.copied += ctx.execute(
+    created = ctx.execute(
         f"INSERT INTO {user} (email, password, username, full_name, is_active, is_staff,"
         f" is_superuser, is_verified, date_joined, last_login, legacy_source, legacy_id)"
         f" SELECT w.email, w.password, w.username, w.full_name, w.is_active, FALSE,"
@@ -135,6 +138,7 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
         f" AND NOT EXISTS (SELECT 1 FROM {user} u WHERE LOWER(u.email) = w.email_key)",
         params,
     )
+    ctx.refresh_statistics("accounts.User")
     attached = ctx.execute(
         f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at)"
         f" SELECT u.id, %(source)s, n.legacy_id, n.raw_email, %(now)s"
@@ -142,7 +146,8 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
         f" WHERE n.reject_reason IS NULL",
         params,
     )
-    result.merged += attached - result.copied
+    result.copied += created
+    result.merged += attached - created
     clear_resolved(
         ctx,
         table.key,
@@ -167,6 +172,12 @@ def _merged(ctx: Context, new: str) -> str:
 
 
 def _record_conflicts(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str) -> None:
+    """One Conflict per field on which a merged row disagrees with its user.
+
+    The rows are new (staged because they had no origin), and their conflicts are written
+    in the same unit as their origin, so none can exist yet: the unique constraint on
+    Conflict guards that, and no anti-join is needed.
+    """
     d = ctx.dialect
     conflict = ctx.table_of("legacy.Conflict")
     for field in _COMPARED:
@@ -194,9 +205,7 @@ def _record_conflicts(ctx: Context, table: LegacyTable, cols: PersonColumns, new
             f" SELECT u.id, %(field)s, %(source)s, n.legacy_id, u.legacy_source, u.legacy_id,"
             f" {shown_kept}, {shown_other}, %(rule)s, %(now)s, %(run)s"
             f"{_merged(ctx, new)}"
-            f" AND {d.distinct(f'u.{field}', theirs)}"
-            f" AND NOT EXISTS (SELECT 1 FROM {conflict} c WHERE c.user_id = u.id"
-            f" AND c.field = %(field)s AND c.source = %(source)s AND c.legacy_id = n.legacy_id)",
+            f" AND {d.distinct(f'u.{field}', theirs)}",
             params,
         )
 

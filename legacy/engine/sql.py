@@ -114,6 +114,16 @@ class Dialect:
             whens.append(f"WHEN {self.matches(expr, pattern)} THEN {params.add(fmt.name)}")
         return f"CASE {' '.join(whens)} ELSE {params.add(hash_formats.UNRECOGNISED)} END"
 
+    def django_password_of_format(self, format_expr: str, expr: str, params: Params) -> str:
+        """Like ``django_password``, for a hash whose format ``hash_format`` already named
+        (the regexes are not run twice)."""
+        whens = []
+        for fmt in hash_formats.HASH_FORMATS:
+            converted = f"{params.add(fmt.django_prefix)} || {expr}" if fmt.django_prefix else expr
+            whens.append(f"WHEN {params.add(fmt.name)} THEN {converted}")
+        unusable = params.add(hash_formats.UNUSABLE_PASSWORD)
+        return f"CASE {format_expr} {' '.join(whens)} ELSE {unusable} END"
+
     def django_password(self, expr: str, params: Params) -> str:
         """A CASE turning a legacy hash into a Django-encoded one, or an unusable password."""
         unusable = params.add(hash_formats.UNUSABLE_PASSWORD)
