@@ -144,6 +144,13 @@ class UserOrigin(models.Model):
     legacy_id = models.CharField(max_length=64)
     legacy_email = models.CharField(max_length=512, help_text="The email as the legacy row has it.")
     copied_at = models.DateTimeField()
+    # What the legacy row said when it was last copied or synced: --verify and --sync tell
+    # a change in the old service from one made in authcore by comparing with these.
+    legacy_password = models.CharField(
+        max_length=PASSWORD_MAX_LENGTH, blank=True, default="", help_text="Never displayed."
+    )
+    legacy_active = models.BooleanField(default=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -8,7 +8,7 @@ from django.apps.registry import Apps
 
 from legacy.engine import Report
 
-_COLUMNS = ("rows", "copied", "merged", "rejected", "warnings", "already_done")
+_COLUMNS = ("rows", "copied", "merged", "rejected", "warnings", "already_done", "synced")
 
 
 def render_report(report: Report) -> str:

@@ -136,3 +136,36 @@ def test_output_never_contains_secrets(legacy):
     out = run(verbosity=2) + run("--json") + run("--verify", verbosity=2) + run("--dry-run")
     for secret in (pw_hash, pw_hash[7:], sha256_hex("secret-token"), "secret-token"):
         assert secret not in out
+
+
+def test_sync_through_the_command(legacy):
+    from tests.conftest import bcrypt_hash
+
+    uid = legacy.user("ann@example.com", "old")
+    run()
+    legacy.execute(
+        f'UPDATE "{legacy.table("users")}" SET password_hash = %s WHERE id = %s',
+        [bcrypt_hash("new"), uid],
+    )
+    out = run("--sync")
+    assert "synced" in out
+    assert "verification OK" in run("--verify")
+
+
+def test_verify_with_sync_is_a_usage_error(db):
+    with pytest.raises(CommandError) as failure:
+        run("--verify", "--sync")
+    assert failure.value.returncode == 2
+
+
+@pytest.mark.postgres
+def test_a_running_copy_makes_the_second_exit_4(legacy):
+    from legacy.engine.locking import LOCK_KEY
+    from tests.test_reliability import second_connection
+
+    with second_connection() as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+        with pytest.raises(CommandError) as failure:
+            run()
+    assert failure.value.returncode == 4
+    assert "another copy" in str(failure.value)

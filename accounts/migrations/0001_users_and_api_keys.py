@@ -192,6 +192,17 @@ class Migration(migrations.Migration):
                 ),
                 ("copied_at", models.DateTimeField()),
                 (
+                    "legacy_password",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        help_text="Never displayed.",
+                        max_length=1088,
+                    ),
+                ),
+                ("legacy_active", models.BooleanField(default=True)),
+                ("synced_at", models.DateTimeField(blank=True, null=True)),
+                (
                     "user",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,

@@ -99,13 +99,15 @@ def copy_legacy(
     dry_run: bool = False,
     trigger: str = "command",
     wait: bool = False,
+    sync: bool = False,
 ) -> Report:
     """Copy every legacy row not copied yet; return what happened.
 
     Idempotent: rows already copied are skipped, so a second run changes nothing. With
-    ``dry_run`` the same statements run inside a transaction that is rolled back, so the
-    report shows exactly what a real run would do. Only one run at a time (``wait``:
-    queue behind a running one instead of refusing).
+    ``sync``, rows changed in the legacy tables since they were copied are caught up too
+    (legacy/engine/sync.py). With ``dry_run`` the same statements run inside a
+    transaction that is rolled back, so the report shows exactly what a real run would
+    do. Only one run at a time (``wait``: queue behind a running one instead of refusing).
     """
     selected = select(sources)
     report = Report(sources=[s.name for s in selected], dry_run=dry_run)
@@ -116,7 +118,7 @@ def copy_legacy(
                 ctx = _context(apps, using, report)
                 _begin(ctx, selected, trigger, dry_run=True)
                 for source in selected:
-                    source.copy(ctx)
+                    _copy_source(ctx, source, sync)
                 _end(ctx, selected, started)
                 transaction.set_rollback(True, using=using)
             return report
@@ -125,17 +127,24 @@ def copy_legacy(
             _begin(ctx, selected, trigger, dry_run=False)
         try:
             for source in selected:
-                # One transaction per source: a run that dies keeps the sources it
-                # finished, each complete and consistent, and never holds one
-                # transaction over the whole job; the next run resumes where it stopped.
-                with transaction.atomic(using=using):
-                    source.copy(ctx)
+                # No transaction over the whole job: each unit of work (Context.unit, at
+                # most CHUNK_ROWS legacy rows) commits on its own. A run that dies keeps
+                # whole units only, each complete and consistent, and the next run resumes
+                # after them; no lock is held longer than a unit takes. Inside a migration
+                # the migration's transaction holds everything and units are savepoints.
+                _copy_source(ctx, source, sync)
         except BaseException:
             _fail_run(ctx)
             raise
         with transaction.atomic(using=using):
             _end(ctx, selected, started)
     return report
+
+
+def _copy_source(ctx: Context, source: Source, sync: bool) -> None:
+    source.copy(ctx)
+    if sync and source.sync is not None:
+        source.sync(ctx)
 
 
 def _begin(ctx: Context, selected: list[Source], trigger: str, dry_run: bool) -> None:

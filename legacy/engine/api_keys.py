@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from legacy.engine.owned import OwnedRows
+from legacy.engine.owned import Narrowing, OwnedRows
 
 
 def api_key_rows(
@@ -36,12 +36,22 @@ def api_key_rows(
         },
         digest=("digest", "key_hash"),
         never_wider=(
-            ("active_but_inactive_in_legacy", f"t.is_active AND NOT {active}"),
-            ("revoked_in_legacy", f"t.revoked_at IS NULL AND {revoked_at} IS NOT NULL"),
-            (
+            Narrowing(
+                "active_but_inactive_in_legacy",
+                f"t.is_active AND NOT {active}",
+                (("is_active", "FALSE"),),
+            ),
+            Narrowing(
+                "revoked_in_legacy",
+                f"t.revoked_at IS NULL AND {revoked_at} IS NOT NULL",
+                (("revoked_at", revoked_at), ("is_active", "FALSE")),
+            ),
+            Narrowing(
                 "expires_later_than_legacy",
                 f"{expires_at} IS NOT NULL"
                 f" AND (t.expires_at IS NULL OR t.expires_at > {expires_at})",
+                (("expires_at", expires_at),),
             ),
         ),
+        when_deleted=(("revoked_at", "%(now)s"), ("is_active", "FALSE")),
     )

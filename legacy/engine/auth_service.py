@@ -9,9 +9,13 @@ from legacy.engine.people import PersonColumns, copy_people, password_census
 from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
+from legacy.engine.sync import sync_owned, sync_people
 from legacy.engine.verify import verify_people
 
+NAME = "auth_service"
+DESCRIPTION = "the auth service's users and user_api_keys"
 USERS, KEYS = "users", "user_api_keys"
+TABLES = (USERS, KEYS)
 
 
 def person_columns(users: LegacyTable) -> PersonColumns:
@@ -68,6 +72,15 @@ def verify(ctx: Context, v: Verification) -> None:
     keys = ctx.legacy(KEYS)
     if keys is not None:
         verify_owned(ctx, keys, key_rows(keys), v)
+
+
+def sync(ctx: Context) -> None:
+    users = ctx.legacy(USERS)
+    if users is not None:
+        sync_people(ctx, users, person_columns(users))
+    keys = ctx.legacy(KEYS)
+    if keys is not None:
+        sync_owned(ctx, keys, key_rows(keys))
 
 
 def reverse(ctx: Context) -> None:

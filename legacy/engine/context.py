@@ -100,9 +100,7 @@ class Context:
             while batch := cursor.fetchmany(chunk):
                 yield from batch
 
-    def stage(
-        self, name: str, select_sql: str, params: Params, order_by: str | None = None
-    ) -> str:
+    def stage(self, name: str, select_sql: str, params: Params, order_by: str | None = None) -> str:
         """Materialise ``select_sql`` as a temporary table; return its quoted name.
 
         Steps that would each re-run an expensive query (an anti-join over a big legacy

@@ -7,9 +7,13 @@ from legacy.engine.people import PersonColumns, copy_people, password_census
 from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
+from legacy.engine.sync import sync_people
 from legacy.engine.verify import verify_people
 
+NAME = "fastapi_users"
+DESCRIPTION = "fastapi-users' fu_users"
 FU_USERS = "fu_users"
+TABLES = (FU_USERS,)
 
 
 def person_columns(users: LegacyTable) -> PersonColumns:
@@ -42,6 +46,12 @@ def verify(ctx: Context, v: Verification) -> None:
     users = ctx.legacy(FU_USERS)
     if users is not None:
         verify_people(ctx, users, person_columns(users), v)
+
+
+def sync(ctx: Context) -> None:
+    users = ctx.legacy(FU_USERS)
+    if users is not None:
+        sync_people(ctx, users, person_columns(users))
 
 
 def reverse(ctx: Context) -> None:

@@ -34,13 +34,18 @@ from django.utils import timezone
 from authcore.lib import nats_checks
 from legacy.engine.context import Context
 from legacy.engine.issues import REJECTED, WARNING, count_issues, record_issues
-from legacy.engine.owned import OwnedRows, copy_owned, verify_owned
+from legacy.engine.owned import Narrowing, OwnedRows, copy_owned, verify_owned
 from legacy.engine.report import Problem, Report, Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
+from legacy.engine.sync import sync_owned
 from legacy.engine.verify import report_rows, unaccounted, vanished
 
 ACCOUNTS, CREDENTIALS, SESSIONS = "nats_account", "nats_user_credential", "nats_auth_session"
+NAME = "nats"
+DESCRIPTION = (
+    "NATS: nats_account, nats_user_credential (onto the user, verified), nats_auth_session"
+)
 TABLES = (ACCOUNTS, CREDENTIALS, SESSIONS)
 OWNER_SOURCE = "users"  # nats_user_credential.user_id and nats_auth_session.user_id
 SUPERSEDED = "credential_superseded"
@@ -591,13 +596,19 @@ def session_rows(ctx: Context, sessions: LegacyTable) -> OwnedRows:
         },
         warnings=tuple(warnings),
         never_wider=(
-            ("closed_in_legacy", f"t.closed_at IS NULL AND {closed} IS NOT NULL"),
-            (
+            Narrowing(
+                "closed_in_legacy",
+                f"t.closed_at IS NULL AND {closed} IS NOT NULL",
+                (("closed_at", closed),),
+            ),
+            Narrowing(
                 "expires_later_than_legacy",
                 f"{expires} IS NOT NULL AND (t.expires_at IS NULL OR t.expires_at > {expires})",
+                (("expires_at", expires),),
             ),
-            ("account_differs", account_differs),
+            Narrowing("account_differs", account_differs),
         ),
+        when_deleted=(("closed_at", "%(now)s"),),
     )
 
 
@@ -852,6 +863,14 @@ def _verify_credentials(ctx: Context, creds: LegacyTable, v: Verification) -> No
 
 
 # ---- reverse ------------------------------------------------------------------------------
+
+
+def sync(ctx: Context) -> None:
+    """Credentials already follow the old table on every run; sessions closed, shortened
+    or deleted there are narrowed here."""
+    sessions = ctx.legacy(SESSIONS)
+    if sessions is not None:
+        sync_owned(ctx, sessions, session_rows(ctx, sessions))
 
 
 def reverse(ctx: Context) -> None:

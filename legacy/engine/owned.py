@@ -11,6 +11,7 @@ the row of the person's winning legacy row and rejects the others as already_has
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from legacy.engine.context import Context
 from legacy.engine.issues import (
@@ -28,13 +29,27 @@ from legacy.engine.verify import report_rows, unaccounted, vanished
 SHA256_HEX = "^[0-9a-f]{64}$"
 
 
+class Narrowing(NamedTuple):
+    """A way a copied row could give more access than its legacy row now does.
+
+    ``condition`` (over the legacy row ``s`` and the copied row ``t``) finds such rows:
+    --verify reports them as ``problem``, and --sync applies ``fix``, pairs of (column,
+    value from the legacy row); a narrowing without a fix is only reported.
+    """
+
+    problem: str
+    condition: str
+    fix: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class OwnedRows:
     """How one legacy table of user-owned rows maps onto a consolidated model.
 
     ``values`` maps target columns to SQL over alias ``s`` (the legacy row). ``warnings``
-    are (reason, condition) pairs: rows copied, but reported. ``never_wider`` are
-    (problem, condition over ``s`` and the copied row ``t``) pairs that --verify flags.
+    are (reason, condition) pairs: rows copied, but reported. ``when_deleted`` are the
+    (column, value) assignments --sync makes when the legacy row is gone (the first
+    column must be NULL for it to apply, e.g. revoked_at).
     """
 
     target: str
@@ -43,7 +58,8 @@ class OwnedRows:
     digest: tuple[str, str] | None = None  # (target column, legacy column)
     one_per_user: bool = False
     warnings: tuple[tuple[str, str], ...] = ()
-    never_wider: tuple[tuple[str, str], ...] = field(default=())
+    never_wider: tuple[Narrowing, ...] = field(default=())
+    when_deleted: tuple[tuple[str, str], ...] = ()
 
 
 def _digest_expr(ctx: Context, spec: OwnedRows, params: Params) -> str:
@@ -156,9 +172,7 @@ def _copy_chunk(
         f" FROM {new} n WHERE n.reject_reason IS NULL",
         params,
     )
-    clear_resolved(
-        ctx, table.key, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL"
-    )
+    clear_resolved(ctx, table.key, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL")
     ctx.refresh_statistics(spec.target)
 
 
@@ -181,7 +195,7 @@ def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verificat
     if spec.digest is not None:
         column = d.quote(spec.digest[0])
         checks.append(("digest_differs", f"t.{column} <> {_digest_expr(ctx, spec, params)}"))
-    checks += list(spec.never_wider)
+    checks += [(narrowing.problem, narrowing.condition) for narrowing in spec.never_wider]
     for problem, condition in checks:
         sql = f"SELECT t.legacy_id, ''{joined} WHERE {condition}"
         report_rows(ctx, v, table.key, problem, sql, params)

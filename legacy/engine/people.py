@@ -140,8 +140,9 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
     )
     ctx.refresh_statistics("accounts.User")
     attached = ctx.execute(
-        f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at)"
-        f" SELECT u.id, %(source)s, n.legacy_id, n.raw_email, %(now)s"
+        f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at,"
+        f" legacy_password, legacy_active)"
+        f" SELECT u.id, %(source)s, n.legacy_id, n.raw_email, %(now)s, n.password, n.is_active"
         f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
         f" WHERE n.reject_reason IS NULL",
         params,

@@ -12,7 +12,8 @@ class TableResult:
 
     copied: consolidated rows created from it; merged: rows attached to a person who
     already had a consolidated row; rejected / warnings: rows reported with a reason
-    (see RowIssue); already_done: rows a previous run had done.
+    (see RowIssue); already_done: rows a previous run had done; synced: values --sync
+    brought up to date with the legacy row.
     """
 
     rows: int = 0
@@ -21,6 +22,7 @@ class TableResult:
     rejected: int = 0
     warnings: int = 0
     already_done: int = 0
+    synced: int = 0
 
 
 @dataclass

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from legacy.engine.api_keys import api_key_rows
 from legacy.engine.context import Context
-from legacy.engine.owned import OwnedRows, copy_owned, verify_owned
+from legacy.engine.owned import Narrowing, OwnedRows, copy_owned, verify_owned
 from legacy.engine.people import PersonColumns, copy_people, password_census
 from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
+from legacy.engine.sync import sync_owned, sync_people
 from legacy.engine.verify import verify_people
 
+NAME = "shared_models"
+DESCRIPTION = 'the shared models: "user", user_api_key, user_profile, user_session'
 USER, KEYS, PROFILES, SESSIONS = "user", "user_api_key", "user_profile", "user_session"
 TABLES = (USER, KEYS, PROFILES, SESSIONS)
 
@@ -80,9 +83,16 @@ def session_rows(sessions: LegacyTable) -> OwnedRows:
         },
         digest=("token_digest", "token_hash"),
         never_wider=(
-            ("revoked_in_legacy", f"t.revoked_at IS NULL AND {revoked} IS NOT NULL"),
-            ("expires_later_than_legacy", f"t.expires_at > {expires}"),
+            Narrowing(
+                "revoked_in_legacy",
+                f"t.revoked_at IS NULL AND {revoked} IS NOT NULL",
+                (("revoked_at", revoked),),
+            ),
+            Narrowing(
+                "expires_later_than_legacy", f"t.expires_at > {expires}", (("expires_at", expires),)
+            ),
         ),
+        when_deleted=(("revoked_at", "%(now)s"),),
     )
 
 
@@ -115,6 +125,17 @@ def verify(ctx: Context, v: Verification) -> None:
         table = ctx.legacy(key)
         if table is not None:
             verify_owned(ctx, table, spec(table), v)
+
+
+def sync(ctx: Context) -> None:
+    users = ctx.legacy(USER)
+    if users is None:
+        return
+    sync_people(ctx, users, person_columns(users))
+    for key, spec in OWNED:
+        table = ctx.legacy(key)
+        if table is not None:
+            sync_owned(ctx, table, spec(table))
 
 
 def reverse(ctx: Context) -> None:

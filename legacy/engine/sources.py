@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 from legacy.engine import auth_service, fastapi_users, nats, shared_models, tenants
 from legacy.engine.context import Context
@@ -12,7 +13,11 @@ from legacy.engine.report import Verification
 
 @dataclass(frozen=True)
 class Source:
-    """One legacy system: the tables it reads and how to copy, verify and reverse them."""
+    """One legacy system: the tables it reads and how to copy, verify, sync and reverse them.
+
+    Each source is a module of legacy/engine that defines NAME, DESCRIPTION, TABLES,
+    copy, verify and reverse, and optionally census and sync.
+    """
 
     name: str
     description: str
@@ -21,57 +26,27 @@ class Source:
     verify: Callable[[Context, Verification], None]
     reverse: Callable[[Context], None]
     census: Callable[[Context], dict[str, dict[str, int]]] | None = None
+    sync: Callable[[Context], None] | None = None
+
+    @classmethod
+    def of(cls, module: ModuleType) -> Source:
+        return cls(
+            name=module.NAME,
+            description=module.DESCRIPTION,
+            tables=module.TABLES,
+            copy=module.copy,
+            verify=module.verify,
+            reverse=module.reverse,
+            census=getattr(module, "census", None),
+            sync=getattr(module, "sync", None),
+        )
 
 
+# Copy order is merge priority: users > "user" > fu_users; tenants and NATS need the
+# auth service's people first.
 SOURCES: dict[str, Source] = {
     source.name: source
-    for source in (
-        Source(
-            name="auth_service",
-            description="the auth service's users and user_api_keys",
-            tables=(auth_service.USERS, auth_service.KEYS),
-            copy=auth_service.copy,
-            verify=auth_service.verify,
-            reverse=auth_service.reverse,
-            census=auth_service.census,
-        ),
-        Source(
-            name="tenants",
-            description="the auth service's clients, and users.client_id as memberships",
-            tables=(tenants.CLIENTS,),
-            copy=tenants.copy,
-            verify=tenants.verify,
-            reverse=tenants.reverse,
-        ),
-        Source(
-            name="shared_models",
-            description='the shared models: "user", user_api_key, user_profile, user_session',
-            tables=shared_models.TABLES,
-            copy=shared_models.copy,
-            verify=shared_models.verify,
-            reverse=shared_models.reverse,
-            census=shared_models.census,
-        ),
-        Source(
-            name="fastapi_users",
-            description="fastapi-users' fu_users",
-            tables=(fastapi_users.FU_USERS,),
-            copy=fastapi_users.copy,
-            verify=fastapi_users.verify,
-            reverse=fastapi_users.reverse,
-            census=fastapi_users.census,
-        ),
-        Source(
-            name="nats",
-            description="NATS: nats_account, nats_user_credential (onto the user, verified),"
-            " nats_auth_session",
-            tables=nats.TABLES,
-            copy=nats.copy,
-            verify=nats.verify,
-            reverse=nats.reverse,
-            census=nats.census,
-        ),
-    )
+    for source in map(Source.of, (auth_service, tenants, shared_models, fastapi_users, nats))
 }
 
 

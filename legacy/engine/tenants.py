@@ -11,7 +11,10 @@ from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.sql import Params
 from legacy.engine.verify import report_rows, unaccounted, vanished
 
+NAME = "tenants"
+DESCRIPTION = "the auth service's clients, and users.client_id as memberships"
 CLIENTS, USERS = "clients", "users"
+TABLES = (CLIENTS,)
 MEMBERSHIPS = "memberships"  # the report's name for users.client_id
 
 

@@ -71,10 +71,17 @@ def verify_people(ctx: Context, table: LegacyTable, cols: PersonColumns, v: Veri
             f"u.is_active AND NOT COALESCE({cols.is_active}, FALSE)",
             "",
         ),
+        # Changed in authcore without set_password (tampered): what was copied is gone.
         (
             "password_differs",
-            f"u.password <> {d.django_password(cols.password, params)}"
-            " AND (u.password_changed_at IS NULL OR u.password_changed_at < o.copied_at)",
+            "u.password <> o.legacy_password AND (u.password_changed_at IS NULL"
+            " OR u.password_changed_at < o.copied_at)",
+            winner,
+        ),
+        # Changed in the old service since the copy: drift, applied by --sync.
+        (
+            "password_changed_in_legacy",
+            f"o.legacy_password <> {d.django_password(cols.password, params)}",
             winner,
         ),
         (

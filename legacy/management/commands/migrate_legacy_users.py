@@ -13,7 +13,14 @@ from django.apps import apps as live_apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
-from legacy.engine import SOURCES, Report, UnknownSource, copy_legacy, verify_legacy
+from legacy.engine import (
+    SOURCES,
+    CopyInProgress,
+    Report,
+    UnknownSource,
+    copy_legacy,
+    verify_legacy,
+)
 from legacy.reporting import issue_lines, render_report
 from legacy.tables import InvalidTableName, MissingLegacyTable
 
@@ -21,8 +28,9 @@ EXIT_CODES = """exit codes:
   0  done (and, with --verify, every legacy row is accounted for and matches)
   1  --verify found problems (listed in the report)
   2  bad usage or configuration (unknown source, invalid or missing legacy table name)
-  3  the database failed (unreachable, wrong credentials, an error mid-copy: nothing
-     of that run was kept)"""
+  3  the database failed (unreachable, wrong credentials, an error mid-copy: whole
+     units of work already done are kept, the next run resumes after them)
+  4  another copy is running against this database (use --wait to queue)"""
 
 
 NATS_LOGGER = "legacy.engine.nats"
@@ -77,6 +85,18 @@ class Command(BaseCommand):
             "with a reason, and that copied fields match. Exit 1 if not.",
         )
         parser.add_argument(
+            "--sync",
+            action="store_true",
+            help="Also catch up with legacy rows changed since they were copied (before the "
+            "cut-over): changes apply unless authcore changed the same value (a conflict, "
+            "authcore's change kept); deactivations and revocations always apply.",
+        )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="If another copy is running, wait for it instead of refusing.",
+        )
+        parser.add_argument(
             "--json", action="store_true", help="Print one JSON report on stdout instead."
         )
         parser.add_argument(
@@ -90,11 +110,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["verify"] and (options["dry_run"] or options["sync"]):
+            raise CommandError("--verify copies nothing: drop --dry-run / --sync", returncode=2)
         if options["dry_run"] and options["verify"]:
             raise CommandError("--dry-run and --verify do not go together", returncode=2)
         try:
             with self._nats_debug(options["debug"]):
                 report = self._run(options)
+        except CopyInProgress as exc:
+            raise CommandError(str(exc), returncode=4) from exc
         except (UnknownSource, InvalidTableName, MissingLegacyTable) as exc:
             raise CommandError(str(exc), returncode=2) from exc
         except DatabaseError as exc:
@@ -136,4 +160,11 @@ class Command(BaseCommand):
         if options["verify"]:
             limit = 10**9 if options["verbosity"] >= 2 else 50
             return verify_legacy(live_apps, sample_limit=limit, **common)
-        return copy_legacy(live_apps, dry_run=options["dry_run"], trigger="command", **common)
+        return copy_legacy(
+            live_apps,
+            dry_run=options["dry_run"],
+            sync=options["sync"],
+            wait=options["wait"],
+            trigger="command",
+            **common,
+        )

@@ -1,0 +1,131 @@
+"""--sync: catch up with the old services before the cut-over.
+
+A legacy row changed after it was copied is applied to what it became, unless authcore
+changed that value too (then the authcore change is kept and a Conflict says so).
+Anything that takes access away (a deactivated user, a deleted user row, a revoked,
+deactivated or shortened key or session) always applies: access never outlives its
+removal in the old service. Access the old service gives back is not given back here
+automatically (fail closed): it is reported for a person to decide.
+"""
+
+from __future__ import annotations
+
+from legacy.engine.context import Context
+from legacy.engine.owned import OwnedRows
+from legacy.engine.people import PersonColumns
+from legacy.engine.schema import LegacyTable
+from legacy.engine.sql import Params
+
+
+def _conflict(ctx: Context, field: str, rule: str, from_where: str, params: Params) -> int:
+    """Record a Conflict for each row of ``from_where`` (aliases s, o, u)."""
+    conflict = ctx.table_of("legacy.Conflict")
+    params.values.update(field=field, rule=rule)
+    return ctx.execute(
+        f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
+        f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
+        f" SELECT u.id, %(field)s, %(source)s, o.legacy_id, NULL, NULL, NULL, NULL,"
+        f" %(rule)s, %(now)s, %(run)s{from_where}"
+        f" AND NOT EXISTS (SELECT 1 FROM {conflict} c WHERE c.user_id = u.id"
+        f" AND c.field = %(field)s AND c.source = %(source)s AND c.legacy_id = o.legacy_id)",
+        params,
+    )
+
+
+def sync_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
+    """Apply the changes of ``table`` since the copy to users (see the module docstring)."""
+    d = ctx.dialect
+    result = ctx.report.table(table.key)
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
+    params = ctx.params(source=table.key)
+    legacy_password = d.django_password(cols.password, params)
+    legacy_active = f"COALESCE({cols.is_active}, FALSE)"
+    joined = (
+        f" FROM {table.sql} s"
+        f" JOIN {origin} o ON o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')}"
+        f" JOIN {user} u ON u.id = o.user_id"
+    )
+    winner = " AND u.legacy_source = %(source)s AND u.legacy_id = o.legacy_id"
+    password_changed = f" WHERE o.legacy_password <> {legacy_password}{winner}"
+    local_unchanged = " AND u.password = o.legacy_password"
+    with ctx.unit():
+        _conflict(
+            ctx,
+            "password",
+            "changed in the old service and in authcore since the copy: the authcore"
+            " change is kept",
+            f"{joined}{password_changed} AND u.password <> o.legacy_password",
+            params,
+        )
+        result.synced += ctx.execute(
+            f"UPDATE {user} SET password = (SELECT {legacy_password}{joined}"
+            f" WHERE u.id = {user}.id{winner})"
+            f" WHERE id IN (SELECT u.id{joined}{password_changed}{local_unchanged})",
+            params,
+        )
+        result.synced += ctx.execute(
+            f"UPDATE {user} SET is_active = FALSE WHERE is_active = TRUE AND id IN ("
+            f"SELECT u.id{joined} WHERE {legacy_active} = FALSE)",
+            params,
+        )
+        _conflict(
+            ctx,
+            "is_active",
+            "reactivated in the old service: left inactive here (fail closed);"
+            " reactivate by hand if that is right",
+            f"{joined} WHERE {legacy_active} = TRUE AND o.legacy_active = FALSE"
+            " AND u.is_active = FALSE",
+            params,
+        )
+        # A user row deleted in the old service takes its person's access with it.
+        result.synced += ctx.execute(
+            f"UPDATE {user} SET is_active = FALSE WHERE is_active = TRUE AND id IN ("
+            f"SELECT o.user_id FROM {origin} o WHERE o.source = %(source)s"
+            f" AND NOT EXISTS (SELECT 1 FROM {table.sql} s"
+            f" WHERE {d.as_text('s.id')} = o.legacy_id))",
+            params,
+        )
+        # What the legacy rows say now is what later runs compare against.
+        ctx.execute(
+            f"UPDATE {origin} SET legacy_password = (SELECT {legacy_password}"
+            f" FROM {table.sql} s WHERE {d.as_text('s.id')} = {origin}.legacy_id),"
+            f" legacy_active = (SELECT {legacy_active}"
+            f" FROM {table.sql} s WHERE {d.as_text('s.id')} = {origin}.legacy_id),"
+            f" synced_at = %(now)s"
+            f" WHERE source = %(source)s AND legacy_id IN (SELECT o.legacy_id{joined}"
+            f" WHERE o.legacy_password <> {legacy_password}"
+            f" OR o.legacy_active <> {legacy_active})",
+            params,
+        )
+
+
+def sync_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
+    """Narrow copied rows whose legacy row was revoked, deactivated, shortened or deleted."""
+    d = ctx.dialect
+    result = ctx.report.table(table.key)
+    target = ctx.table_of(spec.target)
+    params = ctx.params(source=table.key)
+    legacy_of_target = f"{table.sql} s WHERE {d.as_text('s.id')} = {target}.legacy_id"
+    with ctx.unit():
+        for narrowing in spec.never_wider:
+            if not narrowing.fix:
+                continue  # reported by --verify; nothing to narrow automatically
+            sets = ", ".join(
+                f"{column} = (SELECT {value} FROM {legacy_of_target})"
+                for column, value in narrowing.fix
+            )
+            result.synced += ctx.execute(
+                f"UPDATE {target} SET {sets} WHERE legacy_source = %(source)s"
+                f" AND legacy_id IN (SELECT t.legacy_id FROM {table.sql} s"
+                f" JOIN {target} t ON t.legacy_source = %(source)s"
+                f" AND t.legacy_id = {d.as_text('s.id')} WHERE {narrowing.condition})",
+                params,
+            )
+        if spec.when_deleted:
+            guard = spec.when_deleted[0][0]
+            sets = ", ".join(f"{column} = {value}" for column, value in spec.when_deleted)
+            result.synced += ctx.execute(
+                f"UPDATE {target} SET {sets} WHERE legacy_source = %(source)s"
+                f" AND {guard} IS NULL AND NOT EXISTS (SELECT 1 FROM {legacy_of_target})",
+                params,
+            )
