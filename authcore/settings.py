@@ -165,6 +165,9 @@ LEGACY_TABLES = {
     key: env.str(f"LEGACY_TABLE_{key.upper()}", default=key) for key in LEGACY_TABLE_KEYS
 }
 
+# Legacy rows per unit of work of the copy (one transaction each outside migrate).
+LEGACY_COPY_CHUNK_ROWS = env.int("LEGACY_COPY_CHUNK_ROWS", default=50_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -152,6 +152,17 @@ class Context:
             for label in labels:
                 self.execute(f"ANALYZE {self.table_of(label)}", Params())
 
+    def whole_table_joins(self) -> None:
+        """For the rest of this transaction, join with hashes and merges, never nested loops.
+
+        --verify compares whole tables with whole tables, where a hash join is always
+        right; but a legacy table nobody ever ANALYZEd (and the copy must not touch it)
+        can look nearly empty to PostgreSQL, which then nests a full scan of it inside
+        a loop over a million rows. PostgreSQL only; SQLite has no such choice to make.
+        """
+        if self.dialect.vendor == "postgresql":
+            self.execute("SET LOCAL enable_nestloop = off", Params())
+
     def drop_stage(self, table: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {table}", Params())
 
