@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from legacy.engine.context import CHUNK_ROWS, Context
+from legacy.engine.context import CHUNK_ROWS, Context, Progress
 from legacy.engine.locking import CopyInProgress, exclusive_run
 from legacy.engine.report import Report, Verification
 from legacy.engine.sources import SOURCES, Source, UnknownSource, select
@@ -46,13 +46,16 @@ CONSOLIDATED = (
 )
 
 
-def _context(apps: Apps, using: str, report: Report) -> Context:
+def _context(
+    apps: Apps, using: str, report: Report, progress: Progress | None = None
+) -> Context:
     return Context(
         apps=apps,
         connection=connections[using],
         report=report,
         now=timezone.now(),
         chunk_rows=getattr(settings, "LEGACY_COPY_CHUNK_ROWS", CHUNK_ROWS),
+        on_progress=progress,
     )
 
 
@@ -107,6 +110,7 @@ def copy_legacy(
     trigger: str = "command",
     wait: bool = False,
     sync: bool = False,
+    progress: Progress | None = None,
 ) -> Report:
     """Copy every legacy row not copied yet; return what happened.
 
@@ -115,6 +119,7 @@ def copy_legacy(
     (legacy/engine/sync.py). With ``dry_run`` the same statements run inside a
     transaction that is rolled back, so the report shows exactly what a real run would
     do. Only one run at a time (``wait``: queue behind a running one instead of refusing).
+    ``progress`` is called after each unit of work with (table, rows done, rows to do).
     """
     selected = select(sources)
     report = Report(sources=[s.name for s in selected], dry_run=dry_run)
@@ -122,14 +127,14 @@ def copy_legacy(
     with exclusive_run(connections[using], wait=wait):
         if dry_run:
             with transaction.atomic(using=using):
-                ctx = _context(apps, using, report)
+                ctx = _context(apps, using, report, progress)
                 _begin(ctx, selected, trigger, dry_run=True)
                 for source in selected:
                     _copy_source(ctx, source, sync)
                 _end(ctx, selected, started)
                 transaction.set_rollback(True, using=using)
             return report
-        ctx = _context(apps, using, report)
+        ctx = _context(apps, using, report, progress)
         with transaction.atomic(using=using):
             _begin(ctx, selected, trigger, dry_run=False)
         try:

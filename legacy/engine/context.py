@@ -132,6 +132,8 @@ class Context:
         resumes after them; progress is reported after each unit.
         """
         total = self.count(staged)
+        if self.on_progress is not None and total:
+            self.on_progress(table_key, 0, total)  # the clock starts here
         for low in range(1, total + 1, self.chunk_rows):
             high = min(low + self.chunk_rows - 1, total)
             yield f"(SELECT * FROM {staged} WHERE seq BETWEEN {int(low)} AND {int(high)})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from legacy.engine import (
     copy_legacy,
     verify_legacy,
 )
+from legacy.progress import ProgressPrinter
 from legacy.reporting import issue_lines, render_report
 from legacy.tables import InvalidTableName, MissingLegacyTable
 
@@ -162,6 +164,10 @@ class Command(BaseCommand):
             return verify_legacy(live_apps, sample_limit=limit, **common)
         return copy_legacy(
             live_apps,
+            # The raw stream: the bar redraws its line, which OutputWrapper would end.
+            progress=ProgressPrinter(options.get("stderr") or sys.stderr)
+            if options["verbosity"] >= 1
+            else None,
             dry_run=options["dry_run"],
             sync=options["sync"],
             wait=options["wait"],
