@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -26,7 +27,10 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=(username or "").strip())
+        # The very expression of the unique constraint: iexact would compare UPPER()s,
+        # which can match two rows that LOWER() keeps apart.
+        email = (username or "").strip()
+        return self.alias(email_key=Lower("email")).get(email_key=Lower(Value(email)))
 
     def _create(self, email: str, password: str | None, **extra: Any) -> User:
         if not email or not email.strip():

@@ -367,3 +367,26 @@ def test_argon2_and_bcrypt_2y_log_in_after_the_move(legacy):
     copy()
     assert authenticate(email="fay@example.com", password="fay-pw") is not None
     assert authenticate(email="yan@example.com", password="yan-pw") is not None
+
+
+@pytest.mark.postgres  # SQLite folds ASCII only, so it never merges look-alikes at all
+def test_a_lookalike_address_is_rejected_not_merged_into_another_person(legacy):
+    ken = legacy.user("ken@example.com", "ken-pw")
+    kelvin = legacy.user("\u212aen@example.com", "other-pw")  # Kelvin sign, lower-cases to k
+    legacy.api_key(kelvin, "kelvin-token")
+
+    copy()
+
+    user = User.objects.get()
+    assert user.legacy_id == str(ken)
+    assert list(user.origins.values_list("legacy_id", flat=True)) == [str(ken)]
+    assert RowIssue.objects.get(source="users", legacy_id=str(kelvin)).reason == (
+        "email_lookalike"
+    )
+    assert not ApiKey.objects.exists()  # its key is rejected with its owner
+
+
+def test_login_finds_exactly_the_address_the_constraint_knows(db):
+    real = User.objects.create_user("admin@example.com", "pw")
+    User.objects.create_user("adm\u0131n@example.com", "other")  # dotless i
+    assert authenticate(email="ADMIN@example.com", password="pw") == real

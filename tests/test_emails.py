@@ -29,8 +29,12 @@ CASES = [
     ("ann@exam\ufeffple.com", "ann@exam\ufeffple.com", emails.INVALID),
     ("ann@example.com\u202e", "ann@example.com\u202e", emails.INVALID),
     ("josé@exämple.com", "josé@exämple.com", None),
-    # SQLite's LOWER() folds ASCII only (documented); PostgreSQL folds every letter.
-    pytest.param("ÄNN@EXAMPLE.COM", "änn@example.com", None, marks=pytest.mark.postgres),
+    ("ÄNN@EXAMPLE.COM", "änn@example.com", None),
+    ("straße@example.com", "straße@example.com", None),
+    # Look-alikes whose case does not map back would fold into another person.
+    ("\u212aen@example.com", "ken@example.com", emails.LOOKALIKE),  # Kelvin sign
+    ("adm\u0131n@example.com", "adm\u0131n@example.com", emails.LOOKALIKE),  # dotless i
+    ("\u03c3\u03bf\u03c2@example.com", "\u03c3\u03bf\u03c2@example.com", emails.LOOKALIKE),
 ]
 
 
@@ -43,6 +47,8 @@ def test_python_rules(raw, key, problem):
 @pytest.mark.django_db
 @pytest.mark.parametrize("raw, key, problem", CASES)
 def test_database_rules_agree(raw, key, problem):
+    if connection.vendor == "sqlite" and not (raw or "").isascii():
+        pytest.skip("SQLite's LOWER() and UPPER() fold ASCII only (documented)")
     d, params = Dialect(connection), Params()
     value = params.add(raw)
     sql = f"SELECT {d.email_key(value, params)}, {d.email_problem(value, params)}"

@@ -29,6 +29,9 @@ PATTERN = f"^[^{_FORBIDDEN}]+@[^{_FORBIDDEN}.]+(\\.[^{_FORBIDDEN}.]+)+$"
 EMPTY = "email_empty"
 TOO_LONG = "email_too_long"
 INVALID = "email_invalid"
+# Letters whose case does not map back (the Kelvin sign lower-cases to "k", dotless "ı"
+# upper-cases to "I"): such an address would fold into someone else's.
+LOOKALIKE = "email_lookalike"
 
 _pattern = re.compile(PATTERN)
 
@@ -38,13 +41,32 @@ def trim(raw: str | None) -> str:
     return (raw or "").strip(TRIMMED_CHARACTERS)
 
 
+def _lower(text: str) -> str:
+    """PostgreSQL's LOWER(): one character for one (U+0130 becomes a plain "i")."""
+    return "".join(
+        "i" if c == "\u0130" else (c.lower() if len(c.lower()) == 1 else c) for c in text
+    )
+
+
+def _upper(text: str) -> str:
+    """PostgreSQL's UPPER(): one character for one ("ß" stays "ß", not "SS"; a Greek
+    letter with iota subscript takes its one-character titlecase form)."""
+    return "".join(_upper_char(c) for c in text)
+
+
+def _upper_char(c: str) -> str:
+    for mapped in (c.upper(), c.title()):
+        if len(mapped) == 1:
+            return mapped
+    return c
+
+
 def email_key(raw: str | None) -> str:
     """What makes two addresses one person: trimmed and compared case-insensitively.
 
-    The database's LOWER() is what the copy uses; this mirrors PostgreSQL's, which turns
-    U+0130 (capital I with dot) into a plain "i" where Python adds a combining dot.
+    The database's LOWER() is what the copy uses; this mirrors PostgreSQL's.
     """
-    return trim(raw).replace("\u0130", "i").lower()
+    return _lower(trim(raw))
 
 
 def email_problem(raw: str | None) -> str | None:
@@ -56,4 +78,6 @@ def email_problem(raw: str | None) -> str | None:
         return TOO_LONG
     if not _pattern.search(value):
         return INVALID
+    if _lower(_upper(value)) != _lower(value) or _upper(_lower(value)) != _upper(value):
+        return LOOKALIKE
     return None

@@ -99,6 +99,8 @@ class Dialect:
             f" WHEN LENGTH({trimmed}) > {params.add(emails.MAX_LENGTH)}"
             f" THEN {params.add(emails.TOO_LONG)}"
             f" WHEN NOT ({self.matches(trimmed, pattern)}) THEN {params.add(emails.INVALID)}"
+            f" WHEN LOWER(UPPER({trimmed})) <> LOWER({trimmed})"
+            f" OR UPPER(LOWER({trimmed})) <> UPPER({trimmed}) THEN {params.add(emails.LOOKALIKE)}"
             " END"
         )
 
