@@ -166,14 +166,16 @@ def _copy_chunk(
     names = list(spec.values) + ([spec.digest[0]] if spec.digest else [])
     quoted = ", ".join(d.quote(name) for name in names)
     selected = ", ".join(f"n.{d.quote(name)}" for name in names)
-    ctx.report.table(table.key).copied += ctx.execute(
+    copied = ctx.execute(
         f"INSERT INTO {target} (user_id, {quoted}, legacy_source, legacy_id)"
         f" SELECT n.owner, {selected}, %(source)s, n.legacy_id"
         f" FROM {new} n WHERE n.reject_reason IS NULL",
         params,
     )
+    ctx.report.table(table.key).copied += copied
     clear_resolved(ctx, table.key, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL")
-    ctx.refresh_statistics(spec.target)
+    if copied:
+        ctx.refresh_statistics(spec.target)
 
 
 def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verification) -> None:

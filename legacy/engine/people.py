@@ -138,7 +138,8 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
         f" AND NOT EXISTS (SELECT 1 FROM {user} u WHERE LOWER(u.email) = w.email_key)",
         params,
     )
-    ctx.refresh_statistics("accounts.User")
+    if created:
+        ctx.refresh_statistics("accounts.User")
     attached = ctx.execute(
         f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at,"
         f" legacy_password, legacy_active)"
@@ -237,7 +238,11 @@ def role_key(ctx: Context, expr: str, params: Params) -> str:
 
 
 def _grant_roles(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str) -> None:
-    """Legacy roles become Django groups, granted from the winning row only."""
+    """Legacy roles become Django groups, granted from the winning row only.
+
+    The users are the ones this unit just created, so they have no groups yet: the
+    membership insert needs no anti-join (the through table's unique constraint guards).
+    """
     if cols.role == "NULL":
         return
     user = ctx.table_of("accounts.User")
@@ -272,9 +277,7 @@ def _grant_roles(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
     )
     ctx.execute(
         f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id{winners_from}"
-        f" JOIN {group} g ON g.name = {role}{has_role}"
-        f" AND NOT EXISTS (SELECT 1 FROM {members} m WHERE m.user_id = u.id"
-        f" AND m.group_id = g.id)",
+        f" JOIN {group} g ON g.name = {role}{has_role}",
         params,
     )
 
