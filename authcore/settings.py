@@ -119,6 +119,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Password guessing through the login endpoint, per client address.
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
+    # Proxies in front of the site: only then is X-Forwarded-For trusted to tell clients
+    # apart; with 0 a client cannot dodge the throttle by sending its own header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 SIMPLE_JWT = {

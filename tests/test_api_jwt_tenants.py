@@ -272,3 +272,29 @@ def test_login_is_throttled(db, settings):
         ]
         cache.clear()
     assert codes == [401, 401, 429]
+
+
+def test_login_throttle_ignores_a_forged_forwarded_for(db, settings):
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from accounts.api.views import LoginView
+
+    cache.clear()
+    LoginView.throttle_classes[0].THROTTLE_RATES = {"login": "2/min"}
+    try:
+        client = APIClient()
+        codes = [
+            client.post(
+                "/api/auth/login",
+                {"email": "x@example.com", "password": "no"},
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+            ).status_code
+            for n in range(3)
+        ]
+    finally:
+        LoginView.throttle_classes[0].THROTTLE_RATES = settings.REST_FRAMEWORK[
+            "DEFAULT_THROTTLE_RATES"
+        ]
+        cache.clear()
+    assert codes == [401, 401, 429]

@@ -37,11 +37,26 @@ def other(db) -> User:
 
 @pytest.fixture
 def client(user) -> APIClient:
-    """A client that sends one of ``user``'s keys."""
+    """A client logged in as ``user`` with a password (a JWT): it may create keys."""
+    client = APIClient()
+    login = client.post("/api/auth/login", {"email": user.email, "password": "correct horse"})
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['access']}")
+    return client
+
+
+@pytest.fixture
+def key_client(user) -> APIClient:
+    """A client that sends one of ``user``'s API keys."""
     _key, token = make_key(user, "bootstrap")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+def test_an_api_key_cannot_mint_another_key(key_client):
+    response = key_client.post(KEYS, {"name": "forever"}, format="json")
+    assert response.status_code == 403
+    assert key_client.get(KEYS).status_code == 200  # listing with a key is fine
 
 
 def test_create_returns_the_token_once(client, user):

@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from accounts.models import Membership
+from accounts.models import ApiKey, Membership
 
 OWNER, ADMIN, MEMBER, READONLY = "owner", "admin", "member", "readonly"
 # Every role that may read a tenant's member list.
@@ -67,3 +67,16 @@ def HasTenantRole(*roles: str) -> type[BasePermission]:  # noqa: N802
     allowed = frozenset(role.strip().lower() for role in roles)
     name = "HasTenantRole_" + "_".join(sorted(allowed))
     return type(name, (_TenantRolePermission,), {"roles": allowed})
+
+
+class NewKeysNeedALogin(BasePermission):
+    """Creating an API key takes a password login (a JWT), not another API key.
+
+    Otherwise a scoped or soon-expiring key, or one about to be revoked in the old
+    service, could mint an unscoped key that never expires and outlives it.
+    """
+
+    message = "Create API keys after logging in with a password (a JWT), not with an API key."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.method != "POST" or not isinstance(request.auth, ApiKey)

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.views import (
 )
 
 from accounts.api import health
-from accounts.api.permissions import READ_ROLES, HasTenantRole
+from accounts.api.permissions import READ_ROLES, HasTenantRole, NewKeysNeedALogin
 from accounts.api.serializers import (
     ApiKeyCreateSerializer,
     ApiKeySerializer,
@@ -64,6 +64,8 @@ class MeView(generics.RetrieveAPIView):
 
 class ApiKeyListCreateView(generics.ListCreateAPIView):
     """The requesting user's keys; POST makes one and shows its token this once."""
+
+    permission_classes = (IsAuthenticated, NewKeysNeedALogin)
 
     def get_queryset(self) -> QuerySet[ApiKey]:
         return ApiKey.objects.filter(user=self.request.user).order_by("-created_at", "-pk")
