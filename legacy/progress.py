@@ -13,8 +13,9 @@ class ProgressPrinter:
     """Called by the engine after each unit of work as ``(table, rows done, rows to do)``.
 
     On a terminal it redraws one bar per table (rows, rate, time left); otherwise (CI,
-    a log file) it writes a line at most every ``interval`` seconds, and when a table is
-    done, so logs stay readable. It writes to stderr, never into a --json report.
+    a log file) it writes a line at most every ``interval`` seconds once a table has taken
+    that long, and when such a table is done, so logs stay readable. It writes to
+    stderr, never into a --json report.
     """
 
     def __init__(
@@ -45,6 +46,9 @@ class ProgressPrinter:
             end = "\n" if done >= total else ""
             self.stream.write(f"\r{table:<22} [{bar}] {figures}{end}")
             self.stream.flush()
-        elif done >= total or now - self.last_line >= self.interval:
+        elif elapsed >= self.interval and (
+            done >= total or now - self.last_line >= self.interval
+        ):
+            # Only tables that take a while get lines: a short copy stays quiet.
             self.stream.write(f"{table}: {figures}\n")
             self.last_line = now

@@ -159,6 +159,20 @@ def test_drop_refuses_while_a_credential_is_flagged(legacy, nats, tmp_path):
     assert table_exists() and not list(tmp_path.iterdir())
 
 
+def test_drop_refuses_while_a_credential_reached_no_user(legacy, nats, tmp_path):
+    uid = legacy.user("not an email")  # rejected, so its credential is rejected too
+    cred = nats.credential(uid, nats.account())
+    copy_legacy(apps)
+    assert verify_legacy(apps).verification.ok  # every row accounted for
+
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("drop_legacy_nats_credentials", yes=True, backup_dir=tmp_path, stderr=err)
+
+    assert f"nats_user_credential#{cred.id}: rejected (owner_rejected)" in err.getvalue()
+    assert table_exists()
+
+
 def test_drop_refuses_when_the_copy_does_not_verify(legacy, nats, tmp_path):
     uid = legacy.user("ann@example.com")
     nats.credential(uid, nats.account())

@@ -44,11 +44,19 @@ def test_plain_lines_at_most_every_interval_and_at_the_end():
     assert 3 <= len(lines) <= 5
 
 
-def test_command_progress_goes_to_stderr_and_json_stays_clean(legacy, settings):
+def test_a_short_table_prints_nothing_off_a_terminal():
+    out, clock = StringIO(), Clock()
+    show = ProgressPrinter(out, is_terminal=False, interval=10, clock=clock)
+    show("users", 0, 10)
+    clock.now = 1
+    show("users", 10, 10)
+    assert out.getvalue() == ""
+
+
+def test_command_json_stays_clean(legacy, settings):
     settings.LEGACY_COPY_CHUNK_ROWS = 2
     for n in range(5):
         legacy.user(f"p{n}@example.com", "pw")
     out, err = StringIO(), StringIO()
     call_command("migrate_legacy_users", "--json", stdout=out, stderr=err)
     assert json.loads(out.getvalue())["tables"]["users"]["copied"] == 5
-    assert "users: 5/5 rows" in err.getvalue()

@@ -887,17 +887,22 @@ def reverse(ctx: Context) -> None:
 
 @dataclass
 class Readiness:
-    """Whether the legacy credential table can be retired: the copy verifies, no flags."""
+    """Whether the legacy credential table can be retired: the copy verifies, no flags,
+    and no credential was rejected (a rejected row reached no user: dropping the table
+    would leave it only in the backup)."""
 
     report: Report
     audit: Audit
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (legacy id, reason)
 
     @property
     def ok(self) -> bool:
         verification = self.report.verification
         # The table being retired is the credentials': account flags do not block it.
         flagged = self.audit.flagged.get(CREDENTIALS, 0)
-        return verification is not None and verification.ok and not flagged
+        return (
+            verification is not None and verification.ok and not flagged and not self.rejected
+        )
 
     def problems(self) -> Iterator[str]:
         verification = self.report.verification
@@ -908,6 +913,10 @@ class Readiness:
                 yield f"{p.source}#{p.legacy_id}: {p.problem}" + (
                     f" ({p.detail})" if p.detail else ""
                 )
+        yield from (
+            f"{CREDENTIALS}#{legacy_id}: rejected ({reason}), on no user"
+            for legacy_id, reason in self.rejected
+        )
         counts = self.audit.counts.items()
         yield from (f"flag {key}: {n}" for key, n in counts if key.startswith(CREDENTIALS))
         yield from (f"flag {line}" for line in self.audit.samples if line.startswith(CREDENTIALS))
@@ -920,4 +929,12 @@ def readiness(apps: Apps, *, using: str = DEFAULT_DB_ALIAS, sample_limit: int = 
         ctx = Context(apps=apps, connection=connections[using], report=report, now=timezone.now())
         report.verification = Verification(sample_limit=sample_limit)
         checks = _verify(ctx, report.verification)
-    return Readiness(report=report, audit=checks or Audit(sample_limit=sample_limit))
+        issues = apps.get_model("legacy", "RowIssue")._base_manager.using(using)
+        rejected = list(
+            issues.filter(source=CREDENTIALS, kind=REJECTED)
+            .order_by("legacy_id")
+            .values_list("legacy_id", "reason")[:sample_limit]
+        )
+    return Readiness(
+        report=report, audit=checks or Audit(sample_limit=sample_limit), rejected=rejected
+    )
