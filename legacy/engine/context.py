@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -140,9 +140,18 @@ class Context:
             if self.on_progress is not None:
                 self.on_progress(table_key, high, total)
 
-    def unit(self) -> AbstractContextManager[None]:
-        """One unit of work: a transaction (a savepoint inside a migration's)."""
-        return transaction.atomic(using=self.connection.alias)
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """One unit of work: a transaction (a savepoint inside a migration's).
+
+        Its statements join thousands of staged rows with whole tables, where a hash join
+        is always right and a nested loop over a table whose statistics are stale (just
+        filled, or a legacy table never analysed) can cost minutes: see
+        ``whole_table_joins``.
+        """
+        with transaction.atomic(using=self.connection.alias):
+            self.whole_table_joins()
+            yield
 
     def refresh_statistics(self, *labels: str) -> None:
         """Let PostgreSQL's planner see rows this run just inserted.

@@ -49,7 +49,6 @@ def sync_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     password_changed = f" WHERE o.legacy_password <> {legacy_password}{winner}"
     local_unchanged = " AND u.password = o.legacy_password"
     with ctx.unit():
-        ctx.whole_table_joins()
         _conflict(
             ctx,
             "password",
@@ -108,7 +107,6 @@ def sync_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
     params = ctx.params(source=table.key)
     legacy_of_target = f"{table.sql} s WHERE {d.as_text('s.id')} = {target}.legacy_id"
     with ctx.unit():
-        ctx.whole_table_joins()
         for narrowing in spec.never_wider:
             if not narrowing.fix:
                 continue  # reported by --verify; nothing to narrow automatically
