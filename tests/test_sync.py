@@ -135,3 +135,32 @@ def test_sessions_revoked_in_the_old_service(legacy):
 
     assert LoginSession.objects.get().revoked_at is not None
     assert verify_legacy(apps).verification.ok
+
+
+def test_tenant_deactivated_membership_removed_and_role_changed_in_the_old_service(legacy):
+    from accounts.models import Membership, Tenant
+
+    acme = legacy.insert("clients", name="Acme", slug="acme")
+    globex = legacy.insert("clients", name="Globex", slug="globex")
+    ann = legacy.user("ann@example.com", "pw", client_id=acme, role="owner")
+    bob = legacy.user("bob@example.com", "pw", client_id=acme, role="member")
+    legacy.user("cy@example.com", "pw", client_id=globex, role="member")
+    copy_legacy(apps)
+    assert Membership.objects.count() == 3
+    set_row(legacy, "clients", globex, is_active=False)
+    set_row(legacy, "users", bob, client_id=None)
+    set_row(legacy, "users", ann, role="readonly")
+
+    found = problems()
+    assert ("clients", "active_but_inactive_in_legacy") in found
+    assert ("clients", "membership_without_legacy") in found
+    assert ("users", "role_changed_in_legacy") in found
+
+    sync()
+
+    assert not Tenant.objects.get(slug="globex").is_active
+    assert set(Membership.objects.values_list("user__email", "tenant__slug", "role")) == {
+        ("ann@example.com", "acme", "readonly"),
+        ("cy@example.com", "globex", "member"),
+    }
+    assert verify_legacy(apps).verification.ok

@@ -127,6 +127,8 @@ def verify(ctx: Context, v: Verification) -> None:
     copied = f"SELECT t.legacy_id FROM {tenant} t WHERE t.legacy_source = %(source)s"
     report_rows(ctx, v, CLIENTS, "not_copied", unaccounted(ctx, clients, copied, params), params)
     report_rows(ctx, v, CLIENTS, "legacy_row_missing", vanished(ctx, clients, copied), params)
+    for problem, (select, _fix) in _narrowings(ctx, params).items():
+        report_rows(ctx, v, CLIENTS, problem, select, params)
     report_rows(
         ctx,
         v,
@@ -151,6 +153,78 @@ def verify(ctx: Context, v: Verification) -> None:
         f" {membership} m WHERE m.user_id = o.user_id AND m.tenant_id = t.id))",
         params,
     )
+    report_rows(ctx, v, USERS, "role_changed_in_legacy", _role_drift(ctx, params)[0], params)
+
+
+def _narrowings(ctx: Context, params: Params) -> dict[str, tuple[str, str]]:
+    """Problem -> (SELECT of legacy_id and detail, the fix --sync applies), for copied
+    tenants and memberships that give more access than the old service now does."""
+    d = ctx.dialect
+    clients, users = ctx.legacy(CLIENTS), ctx.legacy(USERS)
+    assert clients is not None
+    tenant, membership = ctx.table_of("accounts.Tenant"), ctx.table_of("accounts.Membership")
+    origin = ctx.table_of("accounts.UserOrigin")
+    active = f"COALESCE({clients.col('s', 'is_active', 'boolean')}, FALSE)"
+    narrowings = {
+        "active_but_inactive_in_legacy": (
+            f"SELECT t.legacy_id, t.slug FROM {clients.sql} s JOIN {tenant} t"
+            f" ON t.legacy_source = %(clients)s AND t.legacy_id = {d.as_text('s.id')}"
+            f" WHERE t.is_active AND NOT {active}",
+            f"UPDATE {tenant} SET is_active = FALSE WHERE legacy_source = %(clients)s"
+            f" AND is_active AND legacy_id IN (SELECT {d.as_text('s.id')} FROM {clients.sql} s"
+            f" WHERE NOT {active})",
+        ),
+    }
+    if users is not None and users.has("client_id"):
+        backed = (
+            f"EXISTS (SELECT 1 FROM {users.sql} s JOIN {origin} o ON o.source = %(users)s"
+            f" AND o.legacy_id = {d.as_text('s.id')} WHERE o.user_id = m.user_id"
+            f" AND {d.as_text('s.client_id')} = t.legacy_id)"
+        )
+        unbacked = (
+            f" FROM {membership} m JOIN {tenant} t ON t.id = m.tenant_id"
+            f" WHERE m.legacy_source = %(users)s AND t.legacy_source = %(clients)s"
+            f" AND NOT {backed}"
+        )
+        narrowings["membership_without_legacy"] = (
+            f"SELECT m.legacy_id, t.slug{unbacked}",
+            f"DELETE FROM {membership} WHERE id IN (SELECT m.id{unbacked})",
+        )
+    return narrowings
+
+
+def _role_drift(ctx: Context, params: Params) -> tuple[str, str]:
+    """(SELECT of copied memberships whose legacy role changed, the UPDATE applying it)."""
+    d = ctx.dialect
+    users = ctx.legacy(USERS)
+    assert users is not None
+    membership = ctx.table_of("accounts.Membership")
+    legacy_role = f"COALESCE(NULLIF({role_key(ctx, 's.role', params)}, ''), {params.add('member')})"
+    of_row = f"{users.sql} s WHERE {d.as_text('s.id')} = {membership}.legacy_id"
+    return (
+        f"SELECT m.legacy_id, m.role FROM {membership} m JOIN {users.sql} s"
+        f" ON {d.as_text('s.id')} = m.legacy_id WHERE m.legacy_source = %(users)s"
+        f" AND m.role <> {legacy_role}",
+        f"UPDATE {membership} SET role = (SELECT {legacy_role} FROM {of_row})"
+        f" WHERE legacy_source = %(users)s AND EXISTS (SELECT 1 FROM {of_row}"
+        f" AND {membership}.role <> {legacy_role})",
+    )
+
+
+def sync(ctx: Context) -> None:
+    """Apply what changed in ``clients`` and ``users.client_id`` since the copy: tenants
+    deactivated, memberships gone, roles changed (the old service decides until the
+    cut-over)."""
+    if ctx.legacy(CLIENTS) is None:
+        return
+    params = ctx.params(users=USERS, clients=CLIENTS)
+    result = ctx.report.table(MEMBERSHIPS)
+    with ctx.unit():
+        for _select, fix in _narrowings(ctx, params).values():
+            result.synced += ctx.execute(fix, params)
+        users = ctx.legacy(USERS)
+        if users is not None and users.has("client_id"):
+            result.synced += ctx.execute(_role_drift(ctx, params)[1], params)
 
 
 def reverse(ctx: Context) -> None:
