@@ -2,12 +2,13 @@
 #   make demo   the whole job on a demo legacy database (embedded SQLite default)
 #   make test   lint, migration check, then the tests on PostgreSQL and on SQLite
 #   make lint   ruff and makemigrations --check
+#   make bench  the performance figures (PostgreSQL; N = 100,000 and 1,000,000)
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test test-postgres test-sqlite lint
+.PHONY: install demo test test-postgres test-sqlite lint bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +33,6 @@ test-sqlite: install
 	TEST_DATABASE=sqlite $(PY) -m pytest
 
 test: lint test-postgres test-sqlite
+
+bench: install
+	$(PY) bench/run.py
