@@ -336,7 +336,6 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
                          '+/', '-_'), '=')
 $$;
 """
-DROP_NKEY_FUNCTIONS = "DROP SCHEMA IF EXISTS bench_fill CASCADE"
 PREFIX_ACCOUNT, PREFIX_USER = 0, 20 << 3  # the first base32 character is "A" / "U"
 _JWT_HEADER = "bench_fill.b64url('{\"typ\":\"JWT\",\"alg\":\"ed25519-nkey\"}')"
 

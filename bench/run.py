@@ -35,19 +35,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 DDL = Path("tests/sql/legacy_schema.postgresql.sql")
-LEGACY_TABLES = data.CORE_TABLES + data.NATS_TABLES
 ADMIN_PAGES = {
     "users": "/admin/accounts/user/",
     "legacy users": "/admin/legacy/authuser/",
-}
-GOALS = {
-    "full_x_floor": 1.5,
-    "users_keys_x_floor": 1.2,
-    "rerun_pct": 5.0,
-    "rerun_1pct_pct": 10.0,
-    "peak_rss_mb": 150.0,
-    "per_row_growth": 1.3,
-    "admin_ms": 300.0,
 }
 T0 = time.monotonic()
 
