@@ -253,16 +253,25 @@ class ProfileInline(admin.StackedInline):
 
 
 class CopiedMembershipInline(ViewOnlyInline):
-    """The user's memberships copied from ``users.client_id``: shown as copied."""
+    """The user's memberships copied from ``users.client_id``: shown as copied.
+
+    ``other_side`` is the end of the membership the page does not show itself: the
+    tenant on a user's page, the user on a tenant's.
+    """
 
     model = Membership
+    other_side = "tenant"
     verbose_name = "membership copied from a legacy table"
     verbose_name_plural = "memberships copied from legacy tables"
-    fields = ("tenant", "role", "copied_from")
-    readonly_fields = fields
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return (self.other_side, "role", "copied_from")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return self.get_fields(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
-        queryset = super().get_queryset(request).select_related("tenant")
+        queryset = super().get_queryset(request).select_related(self.other_side)
         return queryset.filter(legacy_source__isnull=False)
 
     @admin.display(description="copied from")
@@ -632,22 +641,12 @@ class LoginSessionAdmin(admin.ModelAdmin):
         return False
 
 
-class CopiedTenantMembershipInline(ViewOnlyInline):
+class CopiedTenantMembershipInline(CopiedMembershipInline):
     """A tenant's members copied from ``users.client_id``: shown as copied."""
 
-    model = Membership
+    other_side = "user"
     verbose_name = "member copied from a legacy table"
     verbose_name_plural = "members copied from legacy tables"
-    fields = ("user", "role", "copied_from")
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
-        queryset = super().get_queryset(request).select_related("user")
-        return queryset.filter(legacy_source__isnull=False)
-
-    @admin.display(description="copied from")
-    def copied_from(self, obj: Membership) -> str:
-        return origin_link(obj, self.admin_site.name)
 
 
 class TenantMembershipInline(admin.TabularInline):
