@@ -51,6 +51,14 @@ class HashFormat:
     """Regex for the WHOLE stored hash (``^...\\Z``), in the PostgreSQL/Python common subset."""
     django_prefix: str
     """Prepended so that a Django hasher claims the hash; ``""`` if already in a Django encoding."""
+    branches: tuple[tuple[str, str], ...] = ()
+    """(literal start, whole pattern) pairs whose union is ``pattern``, for SQL: comparing a
+    string's first characters is cheap, running a regex with long counted repeats is not
+    (PostgreSQL spends several microseconds per row on each), so the database runs a
+    branch's regex only on strings that start right. Empty: one branch, no start."""
+
+    def sql_branches(self) -> tuple[tuple[str, str], ...]:
+        return self.branches or (("", self.pattern),)
 
     def matches(self, stored: str) -> bool:
         """Whether ``stored`` is in this format, decided exactly as SQLite's REGEXP decides it."""
@@ -134,13 +142,46 @@ def _whole(body: str) -> str:
     return "^" + body + _END
 
 
+def _literal_start(body: str) -> str:
+    """The literal text a pattern body begins with, up to its first escaped ``$``."""
+    start = body.split("\\$", 1)[0]
+    assert re.fullmatch("[a-z0-9_]+", start), start
+    return start + "$"
+
+
 HASH_FORMATS: tuple[HashFormat, ...] = (
-    HashFormat("bcrypt", _whole(_BCRYPT), "legacy_bcrypt$"),
-    HashFormat("argon2", _whole(_ARGON2), "legacy_argon2$"),
-    HashFormat("passlib_pbkdf2_sha256", _whole(_PASSLIB_PBKDF2_SHA256), "passlib_pbkdf2_sha256$"),
-    HashFormat("werkzeug_pbkdf2", _whole(_WERKZEUG_PBKDF2), "werkzeug_pbkdf2$"),
-    HashFormat("werkzeug_scrypt", _whole(_WERKZEUG_SCRYPT), "werkzeug_scrypt$"),
-    HashFormat("django", _whole(_DJANGO), ""),
+    HashFormat("bcrypt", _whole(_BCRYPT), "legacy_bcrypt$", (("$2", _whole(_BCRYPT)),)),
+    HashFormat("argon2", _whole(_ARGON2), "legacy_argon2$", (("$argon2", _whole(_ARGON2)),)),
+    HashFormat(
+        "passlib_pbkdf2_sha256",
+        _whole(_PASSLIB_PBKDF2_SHA256),
+        "passlib_pbkdf2_sha256$",
+        (("$pbkdf2-sha256$", _whole(_PASSLIB_PBKDF2_SHA256)),),
+    ),
+    HashFormat(
+        "werkzeug_pbkdf2",
+        _whole(_WERKZEUG_PBKDF2),
+        "werkzeug_pbkdf2$",
+        tuple(
+            (
+                f"pbkdf2:{digest}:",
+                _whole(rf"pbkdf2:{digest}:{_UINT}\${_ALNUM}+\${_HEX}{{{length}}}"),
+            )
+            for digest, length in _WERKZEUG_DIGEST_HEX_LENGTHS.items()
+        ),
+    ),
+    HashFormat(
+        "werkzeug_scrypt",
+        _whole(_WERKZEUG_SCRYPT),
+        "werkzeug_scrypt$",
+        (("scrypt:", _whole(_WERKZEUG_SCRYPT)),),
+    ),
+    HashFormat(
+        "django",
+        _whole(_DJANGO),
+        "",
+        tuple((_literal_start(body), _whole(body)) for body in _DJANGO_ENCODINGS),
+    ),
 )
 """The recognised formats, in order: the first whose pattern matches wins (they are disjoint)."""
 

@@ -112,9 +112,21 @@ class Dialect:
             f" THEN {params.add(hash_formats.EMPTY)}"
         ]
         for fmt in hash_formats.HASH_FORMATS:
-            pattern = params.add(fmt.pattern, "hash_re")
-            whens.append(f"WHEN {self.matches(expr, pattern)} THEN {params.add(fmt.name)}")
+            whens.append(
+                f"WHEN {self._matches_format(expr, fmt, params)} THEN {params.add(fmt.name)}"
+            )
         return f"CASE {' '.join(whens)} ELSE {params.add(hash_formats.UNRECOGNISED)} END"
+
+    def _matches_format(self, expr: str, fmt: hash_formats.HashFormat, params: Params) -> str:
+        """``expr`` is in format ``fmt``: each branch's regex runs only where its start fits."""
+        tests = []
+        for start, pattern in fmt.sql_branches():
+            regex = self.matches(expr, params.add(pattern, "hash_re"))
+            if start:
+                tests.append(f"(SUBSTR({expr}, 1, {len(start)}) = {params.add(start)} AND {regex})")
+            else:
+                tests.append(f"({regex})")
+        return f"({' OR '.join(tests)})"
 
     def django_password_of_format(self, format_expr: str, expr: str, params: Params) -> str:
         """Like ``django_password``, for a hash whose format ``hash_format`` already named
@@ -131,7 +143,6 @@ class Dialect:
         unusable = params.add(hash_formats.UNUSABLE_PASSWORD)
         whens = [f"WHEN {expr} IS NULL THEN {unusable}"]
         for fmt in hash_formats.HASH_FORMATS:
-            pattern = params.add(fmt.pattern, "hash_re")
             converted = f"{params.add(fmt.django_prefix)} || {expr}" if fmt.django_prefix else expr
-            whens.append(f"WHEN {self.matches(expr, pattern)} THEN {converted}")
+            whens.append(f"WHEN {self._matches_format(expr, fmt, params)} THEN {converted}")
         return f"CASE {' '.join(whens)} ELSE {unusable} END"
