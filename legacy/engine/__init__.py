@@ -180,8 +180,18 @@ def _refresh_statistics(ctx: Context) -> None:
 
 
 def _end(ctx: Context, selected: list[Source], started: float) -> None:
-    _refresh_statistics(ctx)
     ctx.report.counts_after = _counts(ctx, selected)
+    # Statistics only for the tables this run grew or shrank: a re-run with nothing new
+    # then costs its anti-joins and no ANALYZE.
+    before, after = ctx.report.counts_before, ctx.report.counts_after
+    ctx.refresh_statistics(
+        *(
+            label
+            for label in CONSOLIDATED
+            if ctx.has_model(label)
+            and before.get(table := ctx.model(label)._meta.db_table) != after.get(table)
+        )
+    )
     ctx.report.duration_seconds = round(time.monotonic() - started, 3)
     _finish_run(ctx)
 

@@ -131,7 +131,7 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
         f"owned_{table.key}", _new_rows(ctx, table, spec, params), params, "n.legacy_pk"
     )
     for new in ctx.chunks(table.key, staged):
-        with ctx.unit():
+        with ctx.unit(reads_legacy=False):
             _copy_chunk(ctx, table, spec, new, params)
     ctx.drop_stage(staged)
     result.rejected = count_issues(ctx, table.key, REJECTED)
@@ -174,8 +174,7 @@ def _copy_chunk(
     )
     ctx.report.table(table.key).copied += copied
     clear_resolved(ctx, table.key, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL")
-    if copied:
-        ctx.refresh_statistics(spec.target)
+    ctx.grew(spec.target, copied)
 
 
 def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verification) -> None:

@@ -52,17 +52,19 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
     """Stage the rows of ``table`` that have no origin yet, mapped to user columns.
 
     One pass over the legacy table (the anti-join and every regex run once); every later
-    step reads the small staged set instead of the legacy table again.
+    step reads the small staged set instead of the legacy table again. ``existing_user``
+    is the user a person already had before this table (an earlier source or run): with
+    ``position`` it tells, before any unit runs, which few rows merge into a user.
     """
     d = ctx.dialect
-    origin = ctx.table_of("accounts.UserOrigin")
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
     params = ctx.params(source=table.key)
     email = table.col("s", "email")
     return ctx.stage(
         f"people_{table.key}",
         f"SELECT r.*,"
         f" {d.django_password_of_format('r.hash_format', 'r.legacy_password', params)}"
-        f" AS password,"
+        f" AS password, e.id AS existing_user,"
         f" ROW_NUMBER() OVER (PARTITION BY r.email_key,"
         f" CASE WHEN r.reject_reason IS NULL THEN 0 ELSE 1 END"
         f" ORDER BY {cols.order_by.replace('n.', 'r.')}) AS position FROM ("
@@ -82,7 +84,8 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f" {cols.role} AS role"
         f" FROM {table.sql} s"
         f" WHERE NOT EXISTS (SELECT 1 FROM {origin} o"
-        f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})) r",
+        f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})) r"
+        f" LEFT JOIN {user} e ON r.reject_reason IS NULL AND LOWER(e.email) = r.email_key",
         params,
         order_by=cols.order_by,
     )
@@ -97,7 +100,7 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     # Chunks follow the winning order, so a person's first row is never in a later chunk
     # than the rows merged into it.
     for chunk in ctx.chunks(table.key, staged):
-        with ctx.unit():
+        with ctx.unit(reads_legacy=False):
             attached += _copy_staged(ctx, table, cols, chunk)
     ctx.drop_stage(staged)
     result.rejected = count_issues(ctx, table.key, REJECTED)
@@ -129,17 +132,17 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
         f" WHERE n.reject_reason IS NULL AND n.password = {params.add('!')}",
         params,
     )
+    winners = "n.reject_reason IS NULL AND n.position = 1"
     created = ctx.execute(
         f"INSERT INTO {user} (email, password, username, full_name, is_active, is_staff,"
         f" is_superuser, is_verified, date_joined, last_login, legacy_source, legacy_id)"
-        f" SELECT w.email, w.password, w.username, w.full_name, w.is_active, FALSE,"
-        f" w.is_superuser, w.is_verified, w.date_joined, w.last_login, %(source)s, w.legacy_id"
-        f" FROM {new} w WHERE w.reject_reason IS NULL AND w.position = 1"
-        f" AND NOT EXISTS (SELECT 1 FROM {user} u WHERE LOWER(u.email) = w.email_key)",
+        f" SELECT n.email, n.password, n.username, n.full_name, n.is_active, FALSE,"
+        f" n.is_superuser, n.is_verified, n.date_joined, n.last_login, %(source)s, n.legacy_id"
+        f" FROM {new} n WHERE {winners}"
+        f" AND NOT EXISTS (SELECT 1 FROM {user} u WHERE LOWER(u.email) = n.email_key)",
         params,
     )
-    if created:
-        ctx.refresh_statistics("accounts.User")
+    ctx.grew("accounts.User", created)
     attached = ctx.execute(
         f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at,"
         f" legacy_password, legacy_active)"
@@ -148,6 +151,7 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
         f" WHERE n.reject_reason IS NULL",
         params,
     )
+    ctx.grew("accounts.UserOrigin", attached)
     result.copied += created
     result.merged += attached - created
     clear_resolved(
@@ -155,25 +159,54 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
         table.key,
         f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL",
     )
-    _record_conflicts(ctx, table, cols, new)
-    _fail_closed(ctx, table, new)
+    mergers = _mergers(ctx, new, winners, created)
+    _record_conflicts(ctx, table, cols, new, mergers)
+    _fail_closed(ctx, table, new, mergers)
     if cols.verified_carries_over:
-        _carry_verified(ctx, table, new)
-    _grant_roles(ctx, table, cols, new)
+        _carry_verified(ctx, table, new, mergers)
+    _grant_roles(ctx, table, cols, new, winners)
     return attached
 
 
-def _merged(ctx: Context, new: str) -> str:
-    """FROM-clause: staged rows merged into a user they did not create (alias n, user u)."""
+def _mergers(ctx: Context, new: str, winners: str, created: int) -> str:
+    """A condition on staged rows ``n``: those that may have merged into a user.
+
+    Staging knew which people already had a user, so only rows after a person's first
+    one, or of a person with a user, merge: a few rows, not the unit. Unless the users
+    changed since (a sign-up in authcore took an address, an admin deleted a user): then
+    the created count tells, and every row of the unit is compared.
+    """
+    user = ctx.table_of("accounts.User")
+    expected, vanished = ctx.rows(
+        f"SELECT COALESCE(SUM(CASE WHEN n.existing_user IS NULL THEN 1 ELSE 0 END), 0),"
+        f" COALESCE(SUM(CASE WHEN n.existing_user IS NOT NULL AND NOT EXISTS"
+        f" (SELECT 1 FROM {user} u WHERE u.id = n.existing_user) THEN 1 ELSE 0 END), 0)"
+        f" FROM {new} n WHERE {winners}",
+        Params(),
+    )[0]
+    if created == expected and not vanished:
+        return "(n.position > 1 OR n.existing_user IS NOT NULL)"
+    return "1 = 1"
+
+
+def _merged(ctx: Context, new: str, mergers: str) -> str:
+    """FROM-clause: staged rows merged into a user they did not create (alias n, user u).
+
+    ``mergers`` narrows the staged rows to those that can merge, so the join looks up
+    a few rows rather than the whole unit.
+    """
     user = ctx.table_of("accounts.User")
     return (
         f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
-        f" WHERE n.reject_reason IS NULL AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
+        f" WHERE n.reject_reason IS NULL AND {mergers}"
+        f" AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
         f" AND COALESCE(u.legacy_id, '') = n.legacy_id)"
     )
 
 
-def _record_conflicts(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str) -> None:
+def _record_conflicts(
+    ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, mergers: str
+) -> None:
     """One Conflict per field on which a merged row disagrees with its user.
 
     The rows are new (staged because they had no origin), and their conflicts are written
@@ -206,28 +239,31 @@ def _record_conflicts(ctx: Context, table: LegacyTable, cols: PersonColumns, new
             f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
             f" SELECT u.id, %(field)s, %(source)s, n.legacy_id, u.legacy_source, u.legacy_id,"
             f" {shown_kept}, {shown_other}, %(rule)s, %(now)s, %(run)s"
-            f"{_merged(ctx, new)}"
+            f"{_merged(ctx, new, mergers)}"
             f" AND {d.distinct(f'u.{field}', theirs)}",
             params,
         )
 
 
-def _fail_closed(ctx: Context, table: LegacyTable, new: str) -> None:
-    """A person inactive in any merged row is inactive after the move."""
+def _fail_closed(ctx: Context, table: LegacyTable, new: str, mergers: str) -> None:
+    """A person inactive in any merged row is inactive after the move (a row that created
+    its user gave it its own is_active already)."""
     user = ctx.table_of("accounts.User")
     ctx.execute(
         f"UPDATE {user} SET is_active = FALSE WHERE is_active = TRUE AND LOWER(email) IN ("
-        f"SELECT n.email_key FROM {new} n WHERE n.reject_reason IS NULL AND n.is_active = FALSE)",
+        f"SELECT n.email_key FROM {new} n WHERE n.reject_reason IS NULL AND {mergers}"
+        f" AND n.is_active = FALSE)",
         ctx.params(source=table.key),
     )
 
 
-def _carry_verified(ctx: Context, table: LegacyTable, new: str) -> None:
+def _carry_verified(ctx: Context, table: LegacyTable, new: str, mergers: str) -> None:
     """fastapi-users: a verified address stays verified whichever row won."""
     user = ctx.table_of("accounts.User")
     ctx.execute(
         f"UPDATE {user} SET is_verified = TRUE WHERE is_verified = FALSE AND LOWER(email) IN ("
-        f"SELECT n.email_key FROM {new} n WHERE n.reject_reason IS NULL AND n.is_verified)",
+        f"SELECT n.email_key FROM {new} n WHERE n.reject_reason IS NULL AND {mergers}"
+        f" AND n.is_verified)",
         ctx.params(source=table.key),
     )
 
@@ -237,7 +273,9 @@ def role_key(ctx: Context, expr: str, params: Params) -> str:
     return f"LOWER({ctx.dialect.trim_blanks(expr, params)})"
 
 
-def _grant_roles(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str) -> None:
+def _grant_roles(
+    ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, first_rows: str
+) -> None:
     """Legacy roles become Django groups, granted from the winning row only.
 
     The users are the ones this unit just created, so they have no groups yet: the
@@ -254,6 +292,7 @@ def _grant_roles(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
     # The staged rows that created a user (winners), with a role.
     winners_from = (
         f" FROM {new} n JOIN {user} u ON u.legacy_source = %(source)s AND u.legacy_id = n.legacy_id"
+        f" AND {first_rows}"
     )
     has_role = f" WHERE {role} <> ''"
     winners = winners_from + has_role
