@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import ApiKey, User, UserOrigin
@@ -141,6 +142,46 @@ def test_email_case_and_blanks_make_one_person_with_both_keys(legacy):
     assert password_conflict.kept_value is None and password_conflict.other_value is None
     assert authenticate(email="ann@example.com", password="first-pw") == user
     assert authenticate(email="ann@example.com", password="second-pw") is None
+
+
+def test_each_disagreeing_field_is_one_conflict_with_both_values_and_its_rule(legacy):
+    """Across two units: the merged row is compared with the user made in the first."""
+    winner = legacy.user("ann@example.com", "pw-1", full_name="Ann", is_active=True)
+    merged = legacy.user("ANN@example.com", "pw-2", full_name="Annie", is_active=False)
+
+    with override_settings(LEGACY_COPY_CHUNK_ROWS=1):
+        copy()
+
+    user = User.objects.get()
+    rows = {
+        c.field: (c.kept_value, c.other_value, c.winner_legacy_id, c.legacy_id, c.rule)
+        for c in Conflict.objects.filter(user=user)
+    }
+    assert set(rows) == {"password", "full_name", "is_active"}
+    assert rows["password"][:4] == (None, None, str(winner), str(merged))
+    assert rows["full_name"][:2] == ("Ann", "Annie")
+    assert rows["is_active"][:2] == ("false", "false")
+    assert "fail closed" in rows["is_active"][4]
+    assert "no longer works" in rows["password"][4]
+    assert user.is_active is False
+
+
+def test_a_sign_up_between_staging_and_copy_still_fails_closed(legacy):
+    """Staging believed the row would create its user; a sign-up in authcore took the
+    address first. The unit notices (fewer users created than staged) and compares every
+    row: the inactive legacy row still deactivates the person and is a conflict."""
+    legacy.user("ann@example.com", "pw", is_active=False)
+
+    def sign_up_when_users_start(table: str, done: int, total: int) -> None:
+        if table == "users" and done == 0:
+            User.objects.create_user(email="Ann@example.com", password="signed-up")
+
+    report = copy(progress=sign_up_when_users_start)
+
+    user = User.objects.get()
+    assert user.legacy_source in ("", None) and user.is_active is False
+    assert report.tables["users"].copied == 0 and report.tables["users"].merged == 1
+    assert Conflict.objects.filter(user=user, field="is_active").exists()
 
 
 def test_inactive_in_any_row_means_inactive(legacy):

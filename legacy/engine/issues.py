@@ -28,6 +28,19 @@ def record_issues(ctx: Context, source: str, kind: str, rows_sql: str, params: P
     )
 
 
+def was_rejected(ctx: Context, legacy_id: str, params: Params) -> str:
+    """SQL: 1 if the row of ``%(source)s`` with id ``legacy_id`` has a rejection on record.
+
+    Staged once per table, so that each unit forgets the rejections of its fixed rows
+    without comparing its rows with every rejection of the source.
+    """
+    issue = ctx.table_of("legacy.RowIssue")
+    return (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(source)s"
+        f" AND i.legacy_id = {legacy_id} AND i.kind = {params.add(REJECTED)}) THEN 1 ELSE 0 END"
+    )
+
+
 def clear_resolved(ctx: Context, source: str, copied_ids_sql: str) -> int:
     """Forget rejections of rows that have been copied since (the row was fixed)."""
     issue = ctx.table_of("legacy.RowIssue")

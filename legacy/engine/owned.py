@@ -20,6 +20,7 @@ from legacy.engine.issues import (
     clear_resolved,
     count_issues,
     record_issues,
+    was_rejected,
 )
 from legacy.engine.report import Verification
 from legacy.engine.schema import LegacyTable
@@ -113,7 +114,8 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
         f"SELECT s.id AS legacy_pk, {d.as_text('s.id')} AS legacy_id, o.user_id AS owner,"
         f" {owner_id} AS owner_legacy_id, {', '.join(columns)},"
         f" CASE {' '.join(reasons)} END AS reject_reason,"
-        f" {f'CASE {warnings} END' if warnings else 'NULL'} AS warning"
+        f" {f'CASE {warnings} END' if warnings else 'NULL'} AS warning,"
+        f" {was_rejected(ctx, d.as_text('s.id'), params)} AS was_rejected"
         f" FROM {table.sql} s"
         f" LEFT JOIN {origin} o ON o.source = %(owner_source)s AND o.legacy_id = {owner_id}"
         f" WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.legacy_source = %(source)s"
@@ -173,7 +175,11 @@ def _copy_chunk(
         params,
     )
     ctx.report.table(table.key).copied += copied
-    clear_resolved(ctx, table.key, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL")
+    clear_resolved(
+        ctx,
+        table.key,
+        f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
+    )
     ctx.grew(spec.target, copied)
 
 

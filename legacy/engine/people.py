@@ -19,7 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from legacy.engine.context import Context
-from legacy.engine.issues import REJECTED, WARNING, clear_resolved, count_issues, record_issues
+from legacy.engine.issues import (
+    REJECTED,
+    WARNING,
+    clear_resolved,
+    count_issues,
+    record_issues,
+    was_rejected,
+)
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 
@@ -81,7 +88,8 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f" COALESCE({cols.is_verified}, FALSE) AS is_verified,"
         f" COALESCE({cols.date_joined}, %(now)s) AS date_joined,"
         f" {cols.last_login} AS last_login,"
-        f" {cols.role} AS role"
+        f" {cols.role} AS role,"
+        f" {was_rejected(ctx, d.as_text('s.id'), params)} AS was_rejected"
         f" FROM {table.sql} s"
         f" WHERE NOT EXISTS (SELECT 1 FROM {origin} o"
         f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})) r"
@@ -157,7 +165,7 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
     clear_resolved(
         ctx,
         table.key,
-        f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL",
+        f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
     )
     mergers = _mergers(ctx, new, winners, created)
     _record_conflicts(ctx, table, cols, new, mergers)
@@ -189,60 +197,65 @@ def _mergers(ctx: Context, new: str, winners: str, created: int) -> str:
     return "1 = 1"
 
 
-def _merged(ctx: Context, new: str, mergers: str) -> str:
-    """FROM-clause: staged rows merged into a user they did not create (alias n, user u).
-
-    ``mergers`` narrows the staged rows to those that can merge, so the join looks up
-    a few rows rather than the whole unit.
-    """
-    user = ctx.table_of("accounts.User")
-    return (
-        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
-        f" WHERE n.reject_reason IS NULL AND {mergers}"
-        f" AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
-        f" AND COALESCE(u.legacy_id, '') = n.legacy_id)"
-    )
-
-
 def _record_conflicts(
     ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, mergers: str
 ) -> None:
     """One Conflict per field on which a merged row disagrees with its user.
 
-    The rows are new (staged because they had no origin), and their conflicts are written
-    in the same unit as their origin, so none can exist yet: the unique constraint on
-    Conflict guards that, and no anti-join is needed.
+    One statement for every field: each merged row (``mergers`` narrows the unit to the
+    rows that can merge) is looked up once and paired with each compared field. The rows
+    are new (staged because they had no origin), and their conflicts are written in the
+    same unit as their origin, so none can exist yet: the unique constraint on Conflict
+    guards that, and no anti-join is needed.
     """
     d = ctx.dialect
-    conflict = ctx.table_of("legacy.Conflict")
-    for field in _COMPARED:
-        params = ctx.params(source=table.key, field=field)
-        theirs = f"n.{field}"
-        if field == "password":
-            shown_kept, shown_other = "NULL", "NULL"  # never a secret in a report
-            rule = cols.rule + "; the other password no longer works"
-        elif field == "is_active":
-            # Whichever side is inactive, the person ends up inactive.
-            shown_kept, shown_other = params.add("false"), d.bool_text(theirs)
-            rule = "inactive in any row makes the person inactive (fail closed)"
-        elif field == "is_superuser":
-            shown_kept, shown_other = d.bool_text("u.is_superuser"), d.bool_text(theirs)
-            rule = "rights come only from the winning row, never from a merged one"
-        else:
-            if getattr(cols, field) == "NULL":
-                continue  # the source has no such column
-            shown_kept, shown_other = f"u.{field}", theirs
-            rule = cols.rule
-        params.values["rule"] = rule
-        ctx.report.conflicts += ctx.execute(
-            f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
-            f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
-            f" SELECT u.id, %(field)s, %(source)s, n.legacy_id, u.legacy_source, u.legacy_id,"
-            f" {shown_kept}, {shown_other}, %(rule)s, %(now)s, %(run)s"
-            f"{_merged(ctx, new, mergers)}"
-            f" AND {d.distinct(f'u.{field}', theirs)}",
-            params,
-        )
+    user, conflict = ctx.table_of("accounts.User"), ctx.table_of("legacy.Conflict")
+    params = ctx.params(source=table.key)
+    # field -> (value kept, value of the merged row, rule); passwords are never shown.
+    shown: dict[str, tuple[str, str, str]] = {
+        "password": ("NULL", "NULL", cols.rule + "; the other password no longer works"),
+        "username": ("u.username", "n.username", cols.rule),
+        "full_name": ("u.full_name", "n.full_name", cols.rule),
+        # Whichever side is inactive, the person ends up inactive.
+        "is_active": (
+            params.add("false"),
+            d.bool_text("n.is_active"),
+            "inactive in any row makes the person inactive (fail closed)",
+        ),
+        "is_superuser": (
+            d.bool_text("u.is_superuser"),
+            d.bool_text("n.is_superuser"),
+            "rights come only from the winning row, never from a merged one",
+        ),
+    }
+    fields = [
+        f for f in _COMPARED if f not in ("username", "full_name") or getattr(cols, f) != "NULL"
+    ]
+
+    def each_field(value_of: dict[str, str]) -> str:
+        whens = " ".join(f"WHEN {params.add(f)} THEN {value_of[f]}" for f in fields)
+        return f"CASE f.field {whens} END"
+
+    field_rows = " UNION ALL ".join(f"SELECT {params.add(f)} AS field" for f in fields)
+    differs = {f: f"CASE WHEN {d.distinct(f'u.{f}', f'n.{f}')} THEN 1 ELSE 0 END" for f in fields}
+    ctx.report.conflicts += ctx.execute(
+        f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
+        f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
+        f" SELECT c.user_id, c.field, %(source)s, c.legacy_id, c.winner_source,"
+        f" c.winner_legacy_id, c.kept_value, c.other_value, c.rule, %(now)s, %(run)s FROM ("
+        f"SELECT u.id AS user_id, f.field, n.legacy_id, u.legacy_source AS winner_source,"
+        f" u.legacy_id AS winner_legacy_id,"
+        f" {each_field({f: kept for f, (kept, _, _) in shown.items()})} AS kept_value,"
+        f" {each_field({f: other for f, (_, other, _) in shown.items()})} AS other_value,"
+        f" {each_field({f: params.add(rule) for f, (_, _, rule) in shown.items()})} AS rule,"
+        f" {each_field(differs)} AS differs"
+        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
+        f" JOIN ({field_rows}) f ON 1 = 1"
+        f" WHERE n.reject_reason IS NULL AND {mergers}"
+        f" AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
+        f" AND COALESCE(u.legacy_id, '') = n.legacy_id)) c WHERE c.differs = 1",
+        params,
+    )
 
 
 def _fail_closed(ctx: Context, table: LegacyTable, new: str, mergers: str) -> None:
