@@ -193,6 +193,10 @@ class Context:
         if written >= max(ANALYZE_AFTER_ROWS, self._analysed_rows[label]):
             self.refresh_statistics(label)
 
+    def noted(self, label: str) -> bool:
+        """Whether this run has noted writes to ``label`` through ``grew``."""
+        return label in self._written_rows
+
     def _planner_rows(self, label: str) -> float:
         """The row count PostgreSQL's statistics hold for ``label`` (0: never analysed)."""
         db_table = self.model(label)._meta.db_table
