@@ -17,7 +17,7 @@ def record_issues(ctx: Context, source: str, kind: str, rows_sql: str, params: P
     """
     issue = ctx.table_of("legacy.RowIssue")
     params.values.update(issue_source=source, issue_kind=kind)
-    return ctx.execute(
+    recorded = ctx.execute(
         f"INSERT INTO {issue} (source, legacy_id, kind, reason, detail, first_seen_at, run_id)"
         f" SELECT %(issue_source)s, r.legacy_id, %(issue_kind)s, r.reason,"
         f" COALESCE(r.detail, ''), %(now)s, %(run)s"
@@ -26,6 +26,8 @@ def record_issues(ctx: Context, source: str, kind: str, rows_sql: str, params: P
         f" AND i.legacy_id = r.legacy_id AND i.reason = r.reason)",
         params,
     )
+    ctx.grew("legacy.RowIssue", recorded)
+    return recorded
 
 
 def was_rejected(ctx: Context, legacy_id: str, params: Params) -> str:
@@ -38,6 +40,20 @@ def was_rejected(ctx: Context, legacy_id: str, params: Params) -> str:
     return (
         f"CASE WHEN EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(source)s"
         f" AND i.legacy_id = {legacy_id} AND i.kind = {params.add(REJECTED)}) THEN 1 ELSE 0 END"
+    )
+
+
+def has_fixed_rows(ctx: Context, staged: str) -> bool:
+    """Whether a staged table (with ``was_rejected``) holds rows rejected before and not now.
+
+    Usually none: the units then skip ``clear_resolved`` altogether, rather than leave the
+    planner to pair every rejection of the source with every row of the unit.
+    """
+    return bool(
+        ctx.rows(
+            f"SELECT COUNT(*) FROM {staged} WHERE was_rejected = 1 AND reject_reason IS NULL",
+            Params(),
+        )[0][0]
     )
 
 

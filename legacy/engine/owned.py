@@ -19,6 +19,7 @@ from legacy.engine.issues import (
     WARNING,
     clear_resolved,
     count_issues,
+    has_fixed_rows,
     record_issues,
     was_rejected,
 )
@@ -132,9 +133,10 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
     staged = ctx.stage(
         f"owned_{table.key}", _new_rows(ctx, table, spec, params), params, "n.legacy_pk"
     )
+    fixed = has_fixed_rows(ctx, staged)
     for new in ctx.chunks(table.key, staged):
         with ctx.unit(reads_legacy=False):
-            _copy_chunk(ctx, table, spec, new, params)
+            _copy_chunk(ctx, table, spec, new, params, fixed)
     ctx.drop_stage(staged)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
@@ -142,7 +144,7 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
 
 
 def _copy_chunk(
-    ctx: Context, table: LegacyTable, spec: OwnedRows, new: str, params: Params
+    ctx: Context, table: LegacyTable, spec: OwnedRows, new: str, params: Params, fixed: bool
 ) -> None:
     """Record the chunk's rejected and warned rows, and copy the rest."""
     d = ctx.dialect
@@ -175,11 +177,12 @@ def _copy_chunk(
         params,
     )
     ctx.report.table(table.key).copied += copied
-    clear_resolved(
-        ctx,
-        table.key,
-        f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
-    )
+    if fixed:
+        clear_resolved(
+            ctx,
+            table.key,
+            f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
+        )
     ctx.grew(spec.target, copied)
 
 

@@ -24,6 +24,7 @@ from legacy.engine.issues import (
     WARNING,
     clear_resolved,
     count_issues,
+    has_fixed_rows,
     record_issues,
     was_rejected,
 )
@@ -104,19 +105,22 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     result = ctx.report.table(table.key)
     result.rows = ctx.count(table.sql)
     staged = _stage_new_rows(ctx, table, cols)
+    fixed = has_fixed_rows(ctx, staged)
     attached = 0  # a re-run with nothing new has no chunks: one anti-join in all
     # Chunks follow the winning order, so a person's first row is never in a later chunk
     # than the rows merged into it.
     for chunk in ctx.chunks(table.key, staged):
         with ctx.unit(reads_legacy=False):
-            attached += _copy_staged(ctx, table, cols, chunk)
+            attached += _copy_staged(ctx, table, cols, chunk, fixed)
     ctx.drop_stage(staged)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
     result.already_done = max(result.rows - result.rejected - attached, 0)
 
 
-def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str) -> int:
+def _copy_staged(
+    ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, fixed: bool
+) -> int:
     """Steps 1-6 of the module docstring over the staged rows; returns rows attached."""
     result = ctx.report.table(table.key)
     user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
@@ -162,11 +166,12 @@ def _copy_staged(ctx: Context, table: LegacyTable, cols: PersonColumns, new: str
     ctx.grew("accounts.UserOrigin", attached)
     result.copied += created
     result.merged += attached - created
-    clear_resolved(
-        ctx,
-        table.key,
-        f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
-    )
+    if fixed:
+        clear_resolved(
+            ctx,
+            table.key,
+            f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
+        )
     mergers = _mergers(ctx, new, winners, created)
     _record_conflicts(ctx, table, cols, new, mergers)
     _fail_closed(ctx, table, new, mergers)
