@@ -93,7 +93,8 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f" {was_rejected(ctx, d.as_text('s.id'), params)} AS was_rejected"
         f" FROM {table.sql} s"
         f" WHERE NOT EXISTS (SELECT 1 FROM {origin} o"
-        f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})) r"
+        f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})"
+        f"{d.computed_once()}) r"
         f" LEFT JOIN {user} e ON r.reject_reason IS NULL AND LOWER(e.email) = r.email_key",
         params,
         order_by=cols.order_by,
