@@ -56,6 +56,12 @@ class Context:
     def __post_init__(self) -> None:
         self.dialect = Dialect(self.connection)
         self.tables = find_tables(self.apps, self.connection, self.dialect)
+        if self.dialect.vendor == "postgresql":
+            # No JIT compilation for this connection: the engine's statements each read
+            # their rows once, and over legacy tables without statistics PostgreSQL's
+            # estimates run high enough to trigger JIT's inlining and optimisation, which
+            # took 0.95 s of a 0.99 s statement staging 100,000 keys (EXPLAIN ANALYZE).
+            self.execute("SET jit = off", Params())
 
     def model(self, label: str) -> type[Model]:
         app_label, name = label.split(".")
