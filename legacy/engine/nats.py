@@ -11,9 +11,9 @@ rows, found through UserOrigin.
    issued in authcore (``nats_public_key`` set, ``nats_legacy_id`` empty) keeps it.
 4. Every credential and account row is checked (authcore.lib.nats_checks: nkeys, JWT
    sub / iss / signature / exp). Signatures cannot be checked in SQL, so the rows are
-   streamed through the checks and the results written in batches. A failing row is still
-   copied: each problem is a RowIssue warning, and the user's ``nats_problems`` lists the
-   codes ('' = passed).
+   streamed through the checks, their results collected in temporary tables and written
+   set-based at the end. A failing row is still copied: each problem is a RowIssue
+   warning, and the user's ``nats_problems`` lists the codes ('' = passed).
 5. Sessions become natscreds.NatsAuthSession on the person and the account (the session's
    ``account_id``, else its credential's account); ``credential_id`` is not kept.
 
@@ -38,6 +38,7 @@ from legacy.engine.owned import Narrowing, OwnedRows, copy_owned, verify_owned
 from legacy.engine.report import Problem, Report, Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
+from legacy.engine.sql import Params
 from legacy.engine.sync import sync_owned
 from legacy.engine.verify import report_rows, unaccounted, vanished
 
@@ -49,9 +50,9 @@ DESCRIPTION = (
 TABLES = (ACCOUNTS, CREDENTIALS, SESSIONS)
 OWNER_SOURCE = "users"  # nats_user_credential.user_id and nats_auth_session.user_id
 SUPERSEDED = "credential_superseded"
-# Check results are written this many rows at a time: few statements, and at most ~900
-# parameters per statement (old SQLite builds stop at 999).
-BATCH = 300
+# Check results are appended to temporary tables this many rows per executemany (one
+# row's parameters per execution), then written with one statement per step.
+FLUSH_ROWS = 5000
 # The user fields this source writes, and the reverse clears.
 USER_FIELDS = (
     "nats_jwt",
@@ -198,83 +199,124 @@ def _describe(problems: list[nats_checks.Problem]) -> str:
     return "; ".join(f"{p.code}: {p.detail}" for p in problems) or "ok"
 
 
-# ---- writing check results in batches -------------------------------------------------------
+# ---- writing check results, set-based -------------------------------------------------------
 
 
 class _CheckWriter:
-    """Writes the check results of streamed rows, ``BATCH`` rows per statement.
+    """Collects the check results of streamed rows, then writes them set-based.
 
-    Per batch: flags that no longer hold are forgotten, new ones recorded as RowIssue
-    warnings, and (for credentials) the users carrying a checked row get its codes.
+    While the rows stream, each result is appended to two temporary tables (``FLUSH_ROWS``
+    rows per ``executemany``): one row per checked row with its codes, one per problem.
+    ``finish`` then writes them with one statement per step: flags of the checked rows that
+    no longer hold are forgotten, new ones recorded as RowIssue warnings, and (for
+    credentials) the users carrying a checked row get its codes. A statement per batch
+    instead would join the whole user table once per batch.
     """
 
     def __init__(self, ctx: Context, source: str, update_users: bool) -> None:
         self.ctx = ctx
         self.source = source
         self.update_users = update_users
-        self.batch: list[tuple[str, list[nats_checks.Problem]]] = []
-        self.pending = 0
+        self.checked = self._create("nats_checked", "legacy_id TEXT NOT NULL, codes TEXT NOT NULL")
+        self.found = self._create(
+            "nats_found", "legacy_id TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT"
+        )
+        self.checked_rows: list[tuple[str, str]] = []
+        self.found_rows: list[tuple[str, str, str]] = []
+        self.checked_count = 0
+        self.found_count = 0
+        self.indexed = False
+
+    def _create(self, name: str, columns: str) -> str:
+        table = self.ctx.dialect.quote(f"authcore_stage_{name}")
+        self.ctx.drop_stage(table)
+        self.ctx.execute(f"CREATE TEMPORARY TABLE {table} ({columns})", Params())
+        return table
 
     def add(self, legacy_id: str, problems: list[nats_checks.Problem]) -> None:
         problems = _unique(problems)
-        self.batch.append((legacy_id, problems))
-        self.pending += len(problems)
-        if len(self.batch) >= BATCH or self.pending >= BATCH:
-            self.flush()
+        self.checked_rows.append((legacy_id, codes_text(problems)))
+        self.found_rows.extend((legacy_id, p.code, p.detail[:1000]) for p in problems)
+        if len(self.checked_rows) + len(self.found_rows) >= FLUSH_ROWS:
+            self._append()
 
-    def flush(self) -> None:
-        if not self.batch:
-            return
-        found = [(legacy_id, p) for legacy_id, problems in self.batch for p in problems]
-        self._forget_stale(found)
-        if found:
-            params = self.ctx.params()
-            rows = " UNION ALL ".join(
-                f"SELECT {params.add(legacy_id, 'id')} AS legacy_id,"
-                f" {params.add(p.code, 'code')} AS reason,"
-                f" {params.add(p.detail[:1000], 'detail')} AS detail"
-                for legacy_id, p in found
-            )
-            record_issues(self.ctx, self.source, WARNING, rows, params)
-        if self.update_users:
-            self._update_users()
-        self.batch, self.pending = [], 0
+    def _append(self) -> None:
+        """Append the results collected so far to the temporary tables."""
+        with self.ctx.connection.cursor() as cursor:
+            if self.checked_rows:
+                cursor.executemany(
+                    f"INSERT INTO {self.checked} (legacy_id, codes) VALUES (%s, %s)",
+                    self.checked_rows,
+                )
+            if self.found_rows:
+                cursor.executemany(
+                    f"INSERT INTO {self.found} (legacy_id, reason, detail) VALUES (%s, %s, %s)",
+                    self.found_rows,
+                )
+        self.checked_count += len(self.checked_rows)
+        self.found_count += len(self.found_rows)
+        self.checked_rows, self.found_rows = [], []
 
-    def _forget_stale(self, found: list[tuple[str, nats_checks.Problem]]) -> None:
+    def ready(self) -> str:
+        """Append what is left, index; return the table of checked rows (legacy_id, codes)
+        for statements that write the codes themselves before ``finish``."""
+        self._append()
+        if not self.indexed:
+            self._index()
+            self.indexed = True
+        return self.checked
+
+    def finish(self) -> None:
+        """Write every collected result (one statement per step), drop the tables."""
+        self.ready()
+        if self.checked_count:
+            self._forget_stale()
+            if self.found_count:
+                record_issues(
+                    self.ctx,
+                    self.source,
+                    WARNING,
+                    f"SELECT f.legacy_id, f.reason, f.detail FROM {self.found} f",
+                    self.ctx.params(),
+                )
+            if self.update_users:
+                self._update_users()
+        self.ctx.drop_stage(self.found)
+        self.ctx.drop_stage(self.checked)
+
+    def _index(self) -> None:
+        """Indexes for the correlated look-ups (SQLite), statistics for the plans."""
+        d = self.ctx.dialect
+        for table, name, columns in (
+            (self.checked, "nats_checked_id", "legacy_id"),
+            (self.found, "nats_found_id", "legacy_id, reason"),
+        ):
+            index = d.quote(f"authcore_stage_{name}")
+            self.ctx.execute(f"CREATE INDEX {index} ON {table} ({columns})", Params())
+            if d.vendor == "postgresql":
+                self.ctx.execute(f"ANALYZE {table}", Params())
+
+    def _forget_stale(self) -> None:
+        """Forget the flags of checked rows that the check no longer finds."""
         issue = self.ctx.table_of("legacy.RowIssue")
         params = self.ctx.params(issue_source=self.source, issue_kind=WARNING)
-        ids = ", ".join(params.add(legacy_id, "id") for legacy_id, _ in self.batch)
         codes = ", ".join(params.add(code, "code") for code in nats_checks.ALL_CODES)
-        keep = ""
-        if found:
-            fresh = " UNION ALL ".join(
-                f"SELECT {params.add(legacy_id, 'id')} AS legacy_id,"
-                f" {params.add(p.code, 'code')} AS reason"
-                for legacy_id, p in found
-            )
-            keep = (
-                f" AND NOT EXISTS (SELECT 1 FROM ({fresh}) f"
-                f" WHERE f.legacy_id = {issue}.legacy_id AND f.reason = {issue}.reason)"
-            )
         self.ctx.execute(
             f"DELETE FROM {issue} WHERE source = %(issue_source)s AND kind = %(issue_kind)s"
-            f" AND legacy_id IN ({ids}) AND reason IN ({codes}){keep}",
+            f" AND reason IN ({codes})"
+            f" AND legacy_id IN (SELECT c.legacy_id FROM {self.checked} c)"
+            f" AND NOT EXISTS (SELECT 1 FROM {self.found} f"
+            f" WHERE f.legacy_id = {issue}.legacy_id AND f.reason = {issue}.reason)",
             params,
         )
 
     def _update_users(self) -> None:
         user = self.ctx.table_of("accounts.User")
-        params = self.ctx.params()
-        values = " UNION ALL ".join(
-            f"SELECT {params.add(legacy_id, 'id')} AS legacy_id,"
-            f" {params.add(codes_text(problems), 'codes')} AS problems"
-            for legacy_id, problems in self.batch
-        )
         self.ctx.execute(
-            f"UPDATE {user} SET nats_problems = v.problems FROM ({values}) v"
+            f"UPDATE {user} SET nats_problems = v.codes FROM {self.checked} v"
             f" WHERE {user}.nats_legacy_id = v.legacy_id"
-            f" AND {self.ctx.dialect.distinct(f'{user}.nats_problems', 'v.problems')}",
-            params,
+            f" AND {self.ctx.dialect.distinct(f'{user}.nats_problems', 'v.codes')}",
+            self.ctx.params(),
         )
 
 
@@ -287,11 +329,12 @@ def _check_accounts(ctx: Context, accounts: LegacyTable, only: str) -> None:
         problems = nats_checks.check_account(public_key=public_key, signing_key=signing_key)
         log.debug("%s#%s checked: %s", ACCOUNTS, legacy_id, _describe(problems))
         writer.add(legacy_id, problems)
-    writer.flush()
+    writer.finish()
 
 
-def _check_credentials(ctx: Context, creds: LegacyTable, only: str) -> None:
-    """Stream the credential rows listed in stage ``only`` through the checks."""
+def _check_credentials(ctx: Context, creds: LegacyTable, only: str) -> _CheckWriter:
+    """Stream the credential rows listed in stage ``only`` through the checks; the caller
+    finishes the returned writer."""
     writer = _CheckWriter(ctx, CREDENTIALS, update_users=True)
     for row in ctx.stream(_credential_rows(ctx, creds, only=only), ctx.params()):
         problems = _check_credential(row, creds.has("expires_at"))
@@ -304,7 +347,8 @@ def _check_credentials(ctx: Context, creds: LegacyTable, only: str) -> None:
             _describe(problems),
         )
         writer.add(row[0], problems)
-    writer.flush()
+    writer.ready()
+    return writer
 
 
 # ---- copy ---------------------------------------------------------------------------------
@@ -453,15 +497,41 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
     # issued in authcore keeps it. One pass over the legacy rows: later steps read the
     # staged ranking.
     candidates = ctx.stage("nats_candidates", _candidates(ctx, creds), params)
+    if d.vendor == "sqlite":
+        # SQLite would scan the stage once per user in the NOT EXISTS below (PostgreSQL
+        # hashes it).
+        index = d.quote("authcore_stage_nats_candidates_user")
+        ctx.execute(f"CREATE INDEX {index} ON {candidates} (user_id)", Params())
+
+    def moves_on(u: str) -> str:
+        """User ``u`` takes winner ``w``'s values."""
+        return (
+            f"w.position = 1 AND ({u}.nats_legacy_id IS NOT NULL OR {u}.nats_public_key IS NULL)"
+            f" AND ({d.distinct(f'{u}.nats_legacy_id', 'w.legacy_id')}"
+            f" OR {d.distinct(f'{u}.nats_expired_at', 'w.expired_at')})"
+        )
+
+    # Check the new rows, the winners a user moves on to, and winners a user carries
+    # unchecked (nats_problems NULL). The checks read only the legacy rows, so they run
+    # before the users are written: a winner's codes are then written with its values,
+    # not by a second pass over the same users.
+    unchecked = ctx.stage(
+        "nats_unchecked",
+        f"SELECT f.legacy_id FROM {fresh} f UNION SELECT w.legacy_id FROM {candidates} w"
+        f" JOIN {user} u ON u.id = w.user_id"
+        f" WHERE ({moves_on('u')}) OR (w.position = 1 AND u.nats_legacy_id = w.legacy_id"
+        f" AND u.nats_problems IS NULL)",
+        ctx.params(),
+    )
+    writer = _check_credentials(ctx, creds, unchecked)
     result.copied += ctx.execute(
         f"UPDATE {user} SET nats_jwt = w.jwt, nats_seed_hash = w.seed_hash,"
         f" nats_public_key = w.public_key, nats_account_id = w.account_id,"
         f" nats_account_public_key = w.account_public_key, nats_expires_at = w.expires_at,"
-        f" nats_expired_at = w.expired_at, nats_legacy_id = w.legacy_id, nats_problems = NULL"
-        f" FROM {candidates} w WHERE w.position = 1 AND {user}.id = w.user_id"
-        f" AND ({user}.nats_legacy_id IS NOT NULL OR {user}.nats_public_key IS NULL)"
-        f" AND ({d.distinct(f'{user}.nats_legacy_id', 'w.legacy_id')}"
-        f" OR {d.distinct(f'{user}.nats_expired_at', 'w.expired_at')})",
+        f" nats_expired_at = w.expired_at, nats_legacy_id = w.legacy_id,"
+        f" nats_problems = v.codes"
+        f" FROM {candidates} w LEFT JOIN {writer.checked} v ON v.legacy_id = w.legacy_id"
+        f" WHERE {user}.id = w.user_id AND {moves_on(user)}",
         params,
     )
     # A user whose every legacy credential is gone (deleted in the old table) keeps none:
@@ -498,14 +568,9 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
         f" WHERE u.nats_legacy_id IS NULL OR u.nats_legacy_id <> w.legacy_id",
         params,
     )
-    # Check the new rows, and rows a user carries unchecked (a winner that changed).
-    unchecked = ctx.stage(
-        "nats_unchecked",
-        f"SELECT f.legacy_id FROM {fresh} f UNION SELECT u.nats_legacy_id FROM {user} u"
-        f" WHERE u.nats_legacy_id IS NOT NULL AND u.nats_problems IS NULL",
-        ctx.params(),
-    )
-    _check_credentials(ctx, creds, unchecked)
+    # The check results: flags recorded and forgotten; the codes of users that carried
+    # their winner unchecked (no new values above).
+    writer.finish()
     for stage in (unchecked, candidates, fresh):
         ctx.drop_stage(stage)
     result.rejected = count_issues(ctx, CREDENTIALS, REJECTED)
