@@ -74,12 +74,15 @@ def copy(ctx: Context) -> None:
         f" FROM ({new}) n WHERE n.reject_reason IS NULL",
         params,
     )
+    ctx.grew("accounts.Tenant", result.copied)
     result.rows = ctx.count(clients.sql)
     result.rejected = count_issues(ctx, CLIENTS, REJECTED)
     result.already_done = max(result.rows - result.rejected - result.copied, 0)
     users = ctx.legacy(USERS)
     if users is not None and users.has("client_id"):
-        _copy_memberships(ctx)
+        # One unit: it joins the whole legacy users table, by hashes (Context.unit).
+        with ctx.unit():
+            _copy_memberships(ctx)
 
 
 def _copy_memberships(ctx: Context) -> None:
@@ -112,6 +115,7 @@ def _copy_memberships(ctx: Context) -> None:
         f" WHERE x.user_id = m.user_id AND x.tenant_id = m.tenant_id)",
         params,
     )
+    ctx.grew("accounts.Membership", result.copied)
     result.rows = ctx.rows(f"SELECT COUNT(*){from_}", params)[0][0]
     result.warnings = count_issues(ctx, USERS, WARNING)
 
