@@ -408,8 +408,10 @@ def test_no_nats_tables_is_a_note(legacy):
 
 
 @pytest.mark.postgres
-def test_many_credentials_are_checked_in_batches(legacy, nats, django_assert_max_num_queries):
-    """Checks stream through a server-side cursor and write per batch, not per row."""
+def test_many_credentials_are_checked_without_a_statement_per_row(
+    legacy, nats, django_assert_max_num_queries
+):
+    """Checks stream through a server-side cursor; results are written set-based."""
     account = nats.account()
     token = user_jwt(Keys.user().public_key, account.keys)  # one JWT: the sub mismatches
     legacy.execute(

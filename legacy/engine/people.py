@@ -314,25 +314,30 @@ def _grant_roles(
         f" AND {first_rows}"
     )
     has_role = f" WHERE {role} <> ''"
-    winners = winners_from + has_role
+    # The unit's few distinct roles, found with one pass over its winners.
+    roles = ctx.stage(
+        f"roles_{table.key}", f"SELECT DISTINCT {role} AS name{winners_from}{has_role}", params
+    )
     # Groups that existed before stay the deployment's (the reverse keeps them).
     ctx.execute(
         f"INSERT INTO {marker} (group_id, created_by_copy) SELECT g.id, FALSE FROM {group} g"
-        f" WHERE g.name IN (SELECT {role}{winners})"
+        f" WHERE g.name IN (SELECT r.name FROM {roles} r)"
         f" AND NOT EXISTS (SELECT 1 FROM {marker} m WHERE m.group_id = g.id)",
-        params,
+        Params(),
     )
-    ctx.execute(
-        f"INSERT INTO {group} (name) SELECT DISTINCT {role}{winners}"
-        f" AND NOT EXISTS (SELECT 1 FROM {group} g WHERE g.name = {role})",
-        params,
+    created = ctx.execute(
+        f"INSERT INTO {group} (name) SELECT r.name FROM {roles} r"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {group} g WHERE g.name = r.name)",
+        Params(),
     )
+    ctx.grew("auth.Group", created)
     ctx.execute(
         f"INSERT INTO {marker} (group_id, created_by_copy) SELECT g.id, TRUE FROM {group} g"
-        f" WHERE g.name IN (SELECT {role}{winners})"
+        f" WHERE g.name IN (SELECT r.name FROM {roles} r)"
         f" AND NOT EXISTS (SELECT 1 FROM {marker} m WHERE m.group_id = g.id)",
-        params,
+        Params(),
     )
+    ctx.drop_stage(roles)
     ctx.execute(
         f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id{winners_from}"
         f" JOIN {group} g ON g.name = {role}{has_role}",
