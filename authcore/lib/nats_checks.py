@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -132,6 +133,13 @@ def decode_public_key(value: str) -> tuple[str, bytes]:
     """
     if not isinstance(value, str) or len(value) != PUBLIC_KEY_LENGTH:
         raise InvalidNkey(f"not {PUBLIC_KEY_LENGTH} characters")
+    return _decode_public_key(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_public_key(value: str) -> tuple[str, bytes]:
+    """Cached: every credential of an account names that account's key two or three times,
+    and base32 plus CRC-16 in Python cost more than the look-up (errors are not cached)."""
     try:
         raw = base64.b32decode(value.encode("ascii"))
     except (binascii.Error, UnicodeEncodeError) as exc:
