@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -428,3 +429,21 @@ def test_upgrade_on_login_keeps_verify_green(legacy, settings):
 
     assert User.objects.get().password.startswith("md5$")
     assert verify_legacy(apps).verification.ok
+
+
+@pytest.mark.postgres
+def test_planner_settings_of_a_unit_do_not_outlive_it_inside_a_migration(legacy):
+    """Inside a migration's transaction the units are savepoints: the join settings a unit
+    makes for its look-ups are put back, so later steps plan as usual."""
+    legacy.user("ann@example.com", "pw")
+    legacy.user("ANN@example.com", "pw")
+
+    with transaction.atomic(), override_settings(LEGACY_COPY_CHUNK_ROWS=1):
+        copy()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_hashjoin")
+            hashjoin = cursor.fetchone()[0]
+            cursor.execute("SHOW enable_mergejoin")
+            mergejoin = cursor.fetchone()[0]
+
+    assert (hashjoin, mergejoin) == ("on", "on")

@@ -228,6 +228,27 @@ class Context:
         if self.dialect.vendor == "postgresql":
             self.execute("SET LOCAL enable_nestloop = off", Params())
 
+    @contextmanager
+    def index_joins(self) -> Iterator[None]:
+        """Inside a unit: join by looking rows up through indexes, for the block's statements.
+
+        They join the unit's staged rows with authcore's tables on columns with a unique
+        index (the email key, the legacy id, the primary key). The planner prices each
+        look-up as a disk read and picks a hash join, which reads the whole user table once
+        per unit: at a million users, recording a unit's origins took 0.75 s that way and
+        0.4 s by look-ups, and the look-ups do not grow with the table. Only for statements
+        whose every join has such an index. PostgreSQL only; the settings are put back
+        after the block (a migration's transaction goes on after the unit).
+        """
+        postgresql = self.dialect.vendor == "postgresql"
+        if postgresql:
+            self.execute("SET LOCAL enable_hashjoin = off", Params())
+            self.execute("SET LOCAL enable_mergejoin = off", Params())
+        yield
+        if postgresql:
+            self.execute("SET LOCAL enable_hashjoin TO DEFAULT", Params())
+            self.execute("SET LOCAL enable_mergejoin TO DEFAULT", Params())
+
     def drop_stage(self, table: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {table}", Params())
 

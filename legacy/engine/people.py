@@ -156,29 +156,33 @@ def _copy_staged(
         params,
     )
     ctx.grew("accounts.User", created)
-    attached = ctx.execute(
-        f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at,"
-        f" legacy_password, legacy_active)"
-        f" SELECT u.id, %(source)s, n.legacy_id, n.raw_email, %(now)s, n.password, n.is_active"
-        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
-        f" WHERE n.reject_reason IS NULL",
-        params,
-    )
-    ctx.grew("accounts.UserOrigin", attached)
-    result.copied += created
-    result.merged += attached - created
-    if fixed:
-        clear_resolved(
-            ctx,
-            table.key,
-            f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
+    # The user table was only read by the insert above (a hash anti-join suits it:
+    # look-ups into the index being filled cost more); the rest looks rows up.
+    with ctx.index_joins():
+        attached = ctx.execute(
+            f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at,"
+            f" legacy_password, legacy_active)"
+            f" SELECT u.id, %(source)s, n.legacy_id, n.raw_email, %(now)s, n.password,"
+            f" n.is_active FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
+            f" WHERE n.reject_reason IS NULL",
+            params,
         )
-    mergers = _mergers(ctx, new, winners, created)
-    _record_conflicts(ctx, table, cols, new, mergers)
-    _fail_closed(ctx, table, new, mergers)
-    if cols.verified_carries_over:
-        _carry_verified(ctx, table, new, mergers)
-    _grant_roles(ctx, table, cols, new, winners)
+        ctx.grew("accounts.UserOrigin", attached)
+        result.copied += created
+        result.merged += attached - created
+        if fixed:
+            clear_resolved(
+                ctx,
+                table.key,
+                f"SELECT n.legacy_id FROM {new} n"
+                f" WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
+            )
+        mergers = _mergers(ctx, new, winners, created)
+        _record_conflicts(ctx, table, cols, new, mergers)
+        _fail_closed(ctx, table, new, mergers)
+        if cols.verified_carries_over:
+            _carry_verified(ctx, table, new, mergers)
+        _grant_roles(ctx, table, cols, new, winners)
     return attached
 
 
