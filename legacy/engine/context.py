@@ -160,10 +160,9 @@ class Context:
         A unit whose statements read legacy tables joins them by hashes only (see
         ``whole_table_joins``): a legacy table nobody analysed can look empty to the
         planner. A unit over staged rows and authcore's own tables (``reads_legacy=False``)
-        lets the planner look each row up through the tables' unique indexes instead:
-        their statistics are kept fresh by ``grew``, and a hash join would read the whole
-        consolidated table once per unit, so that a million people would cost more than
-        ten times a hundred thousand.
+        leaves the choice to the planner, whose statistics ``grew`` keeps fresh; where a
+        hash join would read a whole consolidated table once per unit, the unit asks for
+        index look-ups (``index_joins``), so that its cost follows its rows, not the table.
         """
         with transaction.atomic(using=self.connection.alias):
             if reads_legacy:
