@@ -297,6 +297,26 @@ def test_tenants_and_memberships(legacy):
     assert verify_legacy(apps).verification.ok
 
 
+def test_rows_added_later_join_their_tenant_once(legacy):
+    """A later row of a person already member of a tenant adds no second membership, and
+    keeps the first row's role; a new person in the same tenant becomes a member."""
+    acme = legacy.insert("clients", name="Acme", slug="acme")
+    legacy.user("ann@example.com", "pw", client_id=acme, role="owner")
+    copy()
+
+    legacy.user("ANN@example.com", "pw", client_id=acme, role="member")
+    legacy.user("cat@example.com", "pw", client_id=acme, role="admin")
+    report = copy()
+
+    assert set(Membership.objects.values_list("user__email", "tenant__slug", "role")) == {
+        ("ann@example.com", "acme", "owner"),
+        ("cat@example.com", "acme", "admin"),
+    }
+    assert report.tables["memberships"].copied == 1
+    assert copy().tables["memberships"].copied == 0
+    assert verify_legacy(apps).verification.ok
+
+
 def test_reverse_and_forward_again_give_the_same_state(legacy):
     acme = legacy.insert("clients", name="Acme", slug="acme")
     auth_id = legacy.user("ann@example.com", "pw", client_id=acme, role="admin")

@@ -111,6 +111,11 @@ def _copy_memberships(ctx: Context) -> None:
         f" {d.as_text('s.id')} AS legacy_id,"
         f" ROW_NUMBER() OVER (PARTITION BY o.user_id, t.id ORDER BY s.id) AS position"
         f"{_memberships_from(ctx, params, join=f' JOIN {tenant} t ON 1 = 1{tenant_of}')}"
+        # A row whose membership was copied is left out before ranking (a re-run then
+        # ranks nothing): its person and tenant have a membership, so any other row of
+        # theirs that ranks first instead is left out by the anti-join below all the same.
+        f" AND NOT EXISTS (SELECT 1 FROM {membership} c WHERE c.legacy_source = %(source)s"
+        f" AND c.legacy_id = {d.as_text('s.id')})"
         f") m WHERE m.position = 1 AND NOT EXISTS (SELECT 1 FROM {membership} x"
         f" WHERE x.user_id = m.user_id AND x.tenant_id = m.tenant_id)",
         params,
