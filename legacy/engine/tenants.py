@@ -68,13 +68,14 @@ def copy(ctx: Context) -> None:
         params,
     )
     result = ctx.report.table(CLIENTS)
-    result.copied += ctx.execute(
+    copied = ctx.execute(
         f"INSERT INTO {tenant} (name, slug, is_active, created_at, legacy_source, legacy_id)"
         f" SELECT n.name, n.slug, n.is_active, n.created_at, %(source)s, n.legacy_id"
         f" FROM ({new}) n WHERE n.reject_reason IS NULL",
         params,
     )
-    ctx.grew("accounts.Tenant", result.copied)
+    result.copied += copied
+    ctx.grew("accounts.Tenant", copied)
     result.rows = ctx.count(clients.sql)
     result.rejected = count_issues(ctx, CLIENTS, REJECTED)
     result.already_done = max(result.rows - result.rejected - result.copied, 0)
@@ -104,7 +105,7 @@ def _copy_memberships(ctx: Context) -> None:
         params,
     )
     result = ctx.report.table(MEMBERSHIPS)
-    result.copied += ctx.execute(
+    copied = ctx.execute(
         f"INSERT INTO {membership} (user_id, tenant_id, role, legacy_source, legacy_id)"
         f" SELECT m.user_id, m.tenant_id, m.role, %(source)s, m.legacy_id FROM ("
         f"SELECT o.user_id, t.id AS tenant_id, COALESCE(NULLIF({role}, ''), {member}) AS role,"
@@ -120,7 +121,8 @@ def _copy_memberships(ctx: Context) -> None:
         f" WHERE x.user_id = m.user_id AND x.tenant_id = m.tenant_id)",
         params,
     )
-    ctx.grew("accounts.Membership", result.copied)
+    result.copied += copied
+    ctx.grew("accounts.Membership", copied)
     result.rows = ctx.rows(f"SELECT COUNT(*){from_}", params)[0][0]
     result.warnings = count_issues(ctx, USERS, WARNING)
 
