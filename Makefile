@@ -1,14 +1,15 @@
 # One entry point for developers, CI and the README.
 #   make demo   the whole job on a demo legacy database (embedded SQLite default)
-#   make test   lint, migration check, then the tests on PostgreSQL and on SQLite
+#   make test   lint, migration check, the tests on PostgreSQL and on SQLite, the growth guard
 #   make lint   ruff and makemigrations --check
 #   make bench  the performance figures (PostgreSQL; N = 100,000 and 1,000,000)
+#   make guard  fails when a step of the copy grows faster than the data (20,000 vs 40,000)
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test test-postgres test-sqlite lint bench
+.PHONY: install demo test test-postgres test-sqlite lint bench guard
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +33,10 @@ test-postgres: install
 test-sqlite: install
 	TEST_DATABASE=sqlite $(PY) -m pytest
 
-test: lint test-postgres test-sqlite
+test: lint test-postgres test-sqlite guard
 
 bench: install
 	$(PY) bench/run.py
+
+guard: install
+	$(PY) bench/guard.py

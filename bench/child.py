@@ -9,7 +9,9 @@ public ``connection.execute_wrapper``: each statement is written to $BENCH_TRACE
 lines) as it starts and ends, with the engine function that issued it. Commits are timed
 too (deferred foreign keys are checked there). With $BENCH_EXPLAIN_MS set, PostgreSQL's
 auto_explain sends the analysed plan of every statement slower than that back to the
-client as a notice, written to $BENCH_PLANS. Neither changes what the command does.
+client as a notice, written to $BENCH_PLANS. With $BENCH_TUPLES set (bench/guard.py), the
+rows each statement read from tables (``TupleCounter``) are recorded too. None of them
+changes what the command does.
 """
 
 from __future__ import annotations
@@ -40,13 +42,60 @@ def _caller() -> str:
     return " < ".join(frames) or "django"
 
 
+class TupleCounter:
+    """Rows read from tables (sequential scans, and index scans' heap fetches) as PostgreSQL
+    counts them for the session (``pg_stat_xact_user_tables``), temporary tables included.
+    An exact measure, unlike a time: a nested loop over two tables, or a whole table read
+    in every unit, shows as rows read growing with the square of the data.
+
+    What that view holds between transactions differs between versions (PostgreSQL 15
+    keeps counting until the session's statistics are flushed), so only differences within
+    one transaction are used: each transaction's count is read when it starts. A statement
+    run outside a transaction (in autocommit) is wrapped in its own, which nothing the
+    engine runs outside one minds (no VACUUM, no CREATE INDEX CONCURRENTLY). Rows read by a
+    streamed result after its statement returned count for that statement, as its span
+    does; those of a cursor held past its transaction (``WITH HOLD``) are not counted.
+    """
+
+    QUERY = ("SELECT relid, seq_tup_read + COALESCE(idx_tup_fetch, 0)"
+             " FROM pg_stat_xact_user_tables")
+
+    def __init__(self) -> None:
+        # Per table, the count when last read in this transaction. Per table, because a
+        # dropped table (a staged one) leaves the view, and its rows with it.
+        self.seen: dict[int, int] | None = None
+
+    def _counts(self, raw: Any) -> dict[int, int]:
+        return {relid: int(count) for relid, count in raw.execute(self.QUERY).fetchall()}
+
+    def start(self, raw: Any) -> None:
+        """The transaction starts now (psycopg opens it with this very query)."""
+        self.seen = self._counts(raw)
+
+    def read(self, raw: Any) -> int:
+        """Rows read in this transaction since the last reading."""
+        from psycopg import pq
+
+        if self.seen is None or raw.info.transaction_status != pq.TransactionStatus.INTRANS:
+            return 0
+        now = self._counts(raw)
+        read = sum(count - self.seen.get(relid, 0) for relid, count in now.items())
+        self.seen = now
+        return read
+
+    def ended(self) -> None:
+        self.seen = None
+
+
 class Tracer:
     """Times every statement and commit of one process (see the module docstring)."""
 
-    def __init__(self, trace_path: str, plans_path: str | None, explain_ms: int | None):
+    def __init__(self, trace_path: str, plans_path: str | None, explain_ms: int | None,
+                 tuples: TupleCounter | None = None):
         self.out = open(trace_path, "w", encoding="utf-8")
         self.plans = open(plans_path, "w", encoding="utf-8") if plans_path else None
         self.explain_ms = explain_ms
+        self.tuples = tuples
         self.t0 = time.perf_counter()
         self.index = 0
 
@@ -71,27 +120,62 @@ class Tracer:
     def _end(self, index: int, rows: int | None) -> None:
         self._write({"i": index, "end": round(time.perf_counter() - self.t0, 6), "rows": rows})
 
+    def _count(self, raw: Any) -> None:
+        """Rows read since the last reading go to the statement that was running then."""
+        if self.tuples is not None and self.index:
+            read = self.tuples.read(raw)
+            if read:
+                self._write({"i": self.index, "tuples": read})
+
     def __call__(self, execute, sql, params, many, context):  # Django's execute_wrapper
+        raw = context["connection"].connection
+        own_transaction = False
+        if self.tuples is not None:
+            from psycopg import pq
+
+            self._count(raw)
+            if raw.info.transaction_status == pq.TransactionStatus.IDLE:
+                own_transaction = raw.autocommit  # else an atomic block's first statement
+                if own_transaction:
+                    raw.execute("BEGIN")  # see TupleCounter
+                self.tuples.start(raw)
         index = self._begin(sql, params)
         rows = None
         try:
             result = execute(sql, params, many, context)
             rows = getattr(context["cursor"], "rowcount", None)
+            if own_transaction:
+                self._count(raw)
             return result
         finally:
             self._end(index, rows)
+            if own_transaction:
+                raw.execute("COMMIT" if rows is not None else "ROLLBACK")
+                self.tuples.ended()
 
     def wrap_commit(self, connection: Any) -> None:
         original = connection._commit
 
         def timed_commit() -> None:
+            if connection.connection is not None:
+                self._count(connection.connection)
             index = self._begin("COMMIT", None)
             try:
                 original()
             finally:
                 self._end(index, None)
+                if self.tuples is not None:
+                    self.tuples.ended()
 
         connection._commit = timed_commit
+        if self.tuples is not None:
+            original_rollback, counter = connection._rollback, self.tuples
+
+            def rollback() -> None:
+                original_rollback()
+                counter.ended()
+
+            connection._rollback = rollback
 
     def on_connect(self, sender: Any, connection: Any, **kwargs: Any) -> None:
         if self.explain_ms is None:
@@ -130,6 +214,7 @@ def run_command(args: list[str]) -> None:
         os.environ["BENCH_TRACE"],
         os.environ.get("BENCH_PLANS"),
         int(explain) if explain else None,
+        TupleCounter() if os.environ.get("BENCH_TUPLES") else None,
     )
     connection_created.connect(tracer.on_connect)
     tracer.wrap_commit(connection)

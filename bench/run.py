@@ -484,16 +484,21 @@ def _slim_report(report: dict[str, Any] | None) -> dict[str, Any] | None:
     return slim
 
 
-def summarise_trace(path: Path, total: float, top: int = 15) -> dict[str, Any]:
-    """The statements of one run, slowest first. ``span`` runs from a statement's start to
-    the next one's: it includes fetching a streamed result and the Python in between."""
+def read_trace(path: Path, total: float) -> list[dict[str, Any]]:
+    """The statements of one run in order. ``span`` runs from a statement's start to the
+    next one's: it includes fetching a streamed result and the Python in between. So do
+    ``tuples``, the rows read from tables, where the trace counted them (bench/guard.py)."""
     if not path.exists():
-        return {}
+        return []
     starts: dict[int, dict[str, Any]] = {}
     ends: dict[int, dict[str, Any]] = {}
+    tuples: dict[int, int] = {}
     for line in path.read_text().splitlines():
         record = json.loads(line)
-        (starts if "start" in record else ends)[record["i"]] = record
+        if "tuples" in record:
+            tuples[record["i"]] = tuples.get(record["i"], 0) + record["tuples"]
+        else:
+            (starts if "start" in record else ends)[record["i"]] = record
     order = sorted(starts)
     statements = []
     for position, index in enumerate(order):
@@ -510,9 +515,18 @@ def summarise_trace(path: Path, total: float, top: int = 15) -> dict[str, Any]:
             "rows": ends.get(index, {}).get("rows"),
             "exec_s": round(end - record["start"], 3) if end is not None else None,
             "span_s": round(span_end - record["start"], 3),
+            "tuples": tuples.get(index, 0),
             "unfinished": end is None,
             "sql": record["sql"][:1500],
         })
+    return statements
+
+
+def summarise_trace(path: Path, total: float, top: int = 15) -> dict[str, Any]:
+    """The statements of one run, slowest first (see ``read_trace``)."""
+    statements = read_trace(path, total)
+    if not statements:
+        return {}
     slowest = sorted(statements, key=lambda s: s["span_s"], reverse=True)[:top]
     for statement in slowest:
         statement["pct"] = round(100 * statement["span_s"] / total, 1) if total else None
