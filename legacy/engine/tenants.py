@@ -114,11 +114,12 @@ def _copy_memberships(ctx: Context) -> None:
         f"{_memberships_from(ctx, params, join=f' JOIN {tenant} t ON 1 = 1{tenant_of}')}"
         # A row whose membership was copied is left out before ranking (a re-run then
         # ranks nothing): its person and tenant have a membership, so any other row of
-        # theirs that ranks first instead is left out by the anti-join below all the same.
+        # theirs that ranks first instead is skipped by the unique constraint all the same.
         f" AND NOT EXISTS (SELECT 1 FROM {membership} c WHERE c.legacy_source = %(source)s"
         f" AND c.legacy_id = {d.as_text('s.id')})"
-        f") m WHERE m.position = 1 AND NOT EXISTS (SELECT 1 FROM {membership} x"
-        f" WHERE x.user_id = m.user_id AND x.tenant_id = m.tenant_id)",
+        # The (user, tenant) unique index skips a membership that exists (copied, or added
+        # in authcore) by a probe per row, instead of an anti-join over the whole table.
+        f") m WHERE m.position = 1 ON CONFLICT (user_id, tenant_id) DO NOTHING",
         params,
     )
     result.copied += copied
