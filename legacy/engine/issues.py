@@ -12,8 +12,9 @@ WARNING = "warning"
 def record_issues(ctx: Context, source: str, kind: str, rows_sql: str, params: Params) -> int:
     """Record each row of ``rows_sql`` (columns legacy_id, reason, detail) as a RowIssue.
 
-    A row already recorded with the same reason is left alone, so re-runs add nothing.
-    Returns how many were new.
+    A row already recorded with the same reason is left alone, so re-runs add nothing:
+    the unique index on (source, legacy_id, reason) skips it, a probe per row, where an
+    anti-join would read every issue of the source in every unit. Returns how many were new.
     """
     issue = ctx.table_of("legacy.RowIssue")
     params.values.update(issue_source=source, issue_kind=kind)
@@ -21,9 +22,9 @@ def record_issues(ctx: Context, source: str, kind: str, rows_sql: str, params: P
         f"INSERT INTO {issue} (source, legacy_id, kind, reason, detail, first_seen_at, run_id)"
         f" SELECT %(issue_source)s, r.legacy_id, %(issue_kind)s, r.reason,"
         f" COALESCE(r.detail, ''), %(now)s, %(run)s"
-        f" FROM ({rows_sql}) r"
-        f" WHERE NOT EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(issue_source)s"
-        f" AND i.legacy_id = r.legacy_id AND i.reason = r.reason)",
+        # WHERE: SQLite would read "ON CONFLICT" as the join condition of ``r`` otherwise.
+        f" FROM ({rows_sql}) r WHERE 1 = 1"
+        f" ON CONFLICT (source, legacy_id, reason) DO NOTHING",
         params,
     )
     ctx.grew("legacy.RowIssue", recorded)
