@@ -47,7 +47,7 @@ def was_rejected(ctx: Context, legacy_id: str, params: Params) -> str:
 def has_fixed_rows(ctx: Context, staged: str) -> bool:
     """Whether a staged table (with ``was_rejected``) holds rows rejected before and not now.
 
-    Usually none: the units then skip ``clear_resolved`` altogether, rather than leave the
+    Usually none: the units then skip ``clear_fixed`` altogether, rather than leave the
     planner to pair every rejection of the source with every row of the unit.
     """
     return bool(
@@ -58,10 +58,22 @@ def has_fixed_rows(ctx: Context, staged: str) -> bool:
     )
 
 
-def clear_resolved(ctx: Context, source: str, copied_ids_sql: str) -> int:
-    """Forget rejections of rows that have been copied since (the row was fixed)."""
+def clear_fixed(ctx: Context, source: str, staged: str) -> int:
+    """Forget the rejections of the rows of ``staged`` (staged with ``was_rejected``) that
+    are accepted now: a fixed row is copied, and no longer reported."""
+    return clear_resolved(
+        ctx,
+        source,
+        f"SELECT n.legacy_id FROM {staged} n"
+        f" WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
+    )
+
+
+def clear_resolved(ctx: Context, source: str, copied_ids_sql: str, **values: str) -> int:
+    """Forget rejections of rows that have been copied since (the row, or its owner, was
+    fixed). ``values``: further parameters of ``copied_ids_sql``."""
     issue = ctx.table_of("legacy.RowIssue")
-    params = ctx.params(issue_source=source, issue_kind=REJECTED)
+    params = ctx.params(issue_source=source, issue_kind=REJECTED, **values)
     return ctx.execute(
         f"DELETE FROM {issue} WHERE source = %(issue_source)s AND kind = %(issue_kind)s"
         f" AND legacy_id IN ({copied_ids_sql})",

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from authcore.lib import nats_checks
 from legacy.engine.context import Context
-from legacy.engine.issues import REJECTED, WARNING, count_issues, record_issues
+from legacy.engine.issues import REJECTED, WARNING, clear_resolved, count_issues, record_issues
 from legacy.engine.owned import Narrowing, OwnedRows, copy_owned, verify_owned
 from legacy.engine.report import Problem, Report, Verification
 from legacy.engine.reverse import delete_copied, forget
@@ -257,14 +257,13 @@ class _CheckWriter:
         self.found_count += len(self.found_rows)
         self.checked_rows, self.found_rows = [], []
 
-    def ready(self) -> str:
-        """Append what is left, index; return the table of checked rows (legacy_id, codes)
-        for statements that write the codes themselves before ``finish``."""
+    def ready(self) -> None:
+        """Append what is left, and index: statements may then read ``checked`` (legacy_id,
+        codes) to write the codes themselves before ``finish``."""
         self._append()
         if not self.indexed:
             self._index()
             self.indexed = True
-        return self.checked
 
     def finish(self) -> None:
         """Write every collected result (one statement per step), drop the tables."""
@@ -423,7 +422,7 @@ def _copy_accounts(ctx: Context, accounts: LegacyTable) -> None:
             f" %(source)s, n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL",
             params,
         )
-        _clear_resolved(
+        clear_resolved(
             ctx, ACCOUNTS, f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL"
         )
         _check_accounts(ctx, accounts, new)
@@ -431,17 +430,6 @@ def _copy_accounts(ctx: Context, accounts: LegacyTable) -> None:
     result.rejected = count_issues(ctx, ACCOUNTS, REJECTED)
     result.warnings = count_issues(ctx, ACCOUNTS, WARNING)
     result.already_done = max(result.rows - result.rejected - result.copied, 0)
-
-
-def _clear_resolved(ctx: Context, source: str, copied_ids_sql: str) -> None:
-    """Forget rejections of rows that are accounted for since (their owner was fixed)."""
-    issue = ctx.table_of("legacy.RowIssue")
-    params = ctx.params(issue_source=source, issue_kind=REJECTED, owner_source=OWNER_SOURCE)
-    ctx.execute(
-        f"DELETE FROM {issue} WHERE source = %(issue_source)s AND kind = %(issue_kind)s"
-        f" AND legacy_id IN ({copied_ids_sql})",
-        params,
-    )
 
 
 def _stage_fresh_credentials(ctx: Context, creds: LegacyTable) -> str:
@@ -486,11 +474,12 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
             f" WHERE o.user_id IS NULL",
             params,
         )
-        _clear_resolved(
+        clear_resolved(  # rejected for a missing owner, which has been copied since
             ctx,
             CREDENTIALS,
             f"SELECT f.legacy_id FROM {fresh} f JOIN {creds.sql} c ON c.id = f.legacy_pk"
             f" JOIN {origin} o ON o.source = %(owner_source)s AND o.legacy_id = {owner}",
+            owner_source=OWNER_SOURCE,
         )
     # Winners are chosen over every row of a person, so a rotation (a new row) or a
     # retirement (expired_at set since) moves the user on. A user carrying a credential

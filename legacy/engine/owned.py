@@ -17,7 +17,7 @@ from legacy.engine.context import Context
 from legacy.engine.issues import (
     REJECTED,
     WARNING,
-    clear_resolved,
+    clear_fixed,
     count_issues,
     has_fixed_rows,
     record_issues,
@@ -178,11 +178,7 @@ def _copy_chunk(
     )
     ctx.report.table(table.key).copied += copied
     if fixed:
-        clear_resolved(
-            ctx,
-            table.key,
-            f"SELECT n.legacy_id FROM {new} n WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
-        )
+        clear_fixed(ctx, table.key, new)
     ctx.grew(spec.target, copied)
 
 

@@ -22,7 +22,7 @@ from legacy.engine.context import Context
 from legacy.engine.issues import (
     REJECTED,
     WARNING,
-    clear_resolved,
+    clear_fixed,
     count_issues,
     has_fixed_rows,
     record_issues,
@@ -172,12 +172,7 @@ def _copy_staged(
         result.copied += created
         result.merged += attached - created
         if fixed:
-            clear_resolved(
-                ctx,
-                table.key,
-                f"SELECT n.legacy_id FROM {new} n"
-                f" WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
-            )
+            clear_fixed(ctx, table.key, new)
         mergers = _mergers(ctx, new, winners, created)
         _record_conflicts(ctx, table, cols, new, mergers)
         _fail_closed(ctx, table, new, mergers)
@@ -272,22 +267,26 @@ def _record_conflicts(
 def _fail_closed(ctx: Context, table: LegacyTable, new: str, mergers: str) -> None:
     """A person inactive in any merged row is inactive after the move (a row that created
     its user gave it its own is_active already)."""
-    user = ctx.table_of("accounts.User")
-    ctx.execute(
-        f"UPDATE {user} SET is_active = FALSE WHERE is_active = TRUE AND LOWER(email) IN ("
-        f"SELECT n.email_key FROM {new} n WHERE n.reject_reason IS NULL AND {mergers}"
-        f" AND n.is_active = FALSE)",
-        ctx.params(source=table.key),
-    )
+    _set_on_merged_users(ctx, table, new, mergers, "is_active", False, "n.is_active = FALSE")
 
 
 def _carry_verified(ctx: Context, table: LegacyTable, new: str, mergers: str) -> None:
     """fastapi-users: a verified address stays verified whichever row won."""
+    _set_on_merged_users(ctx, table, new, mergers, "is_verified", True, "n.is_verified")
+
+
+def _set_on_merged_users(
+    ctx: Context, table: LegacyTable, new: str, mergers: str, field: str, value: bool, when: str
+) -> None:
+    """Set boolean ``field`` to ``value`` on the users of the unit's merged rows where
+    ``when``."""
     user = ctx.table_of("accounts.User")
+    new_value, old_value = ("TRUE", "FALSE") if value else ("FALSE", "TRUE")
     ctx.execute(
-        f"UPDATE {user} SET is_verified = TRUE WHERE is_verified = FALSE AND LOWER(email) IN ("
+        f"UPDATE {user} SET {field} = {new_value} WHERE {field} = {old_value}"
+        f" AND LOWER(email) IN ("
         f"SELECT n.email_key FROM {new} n WHERE n.reject_reason IS NULL AND {mergers}"
-        f" AND n.is_verified)",
+        f" AND {when})",
         ctx.params(source=table.key),
     )
 
