@@ -62,7 +62,10 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
     One pass over the legacy table (the anti-join and every regex run once); every later
     step reads the small staged set instead of the legacy table again. ``existing_user``
     is the user a person already had before this table (an earlier source or run): with
-    ``position`` it tells, before any unit runs, which few rows merge into a user.
+    ``position`` it tells, before any unit runs, which few rows merge into a user. It is
+    looked up through the email index, row by row: the planner cannot tell how few rows
+    the anti-join leaves (it guesses half the table), and as a join it hashed the whole
+    user table to find the users of a re-run's handful of new rows (1 s at a million).
     """
     d = ctx.dialect
     user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
@@ -72,7 +75,8 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f"people_{table.key}",
         f"SELECT r.*,"
         f" {d.django_password_of_format('r.hash_format', 'r.legacy_password', params)}"
-        f" AS password, e.id AS existing_user,"
+        f" AS password, CASE WHEN r.reject_reason IS NULL THEN (SELECT e.id FROM {user} e"
+        f" WHERE LOWER(e.email) = r.email_key) END AS existing_user,"
         f" ROW_NUMBER() OVER (PARTITION BY r.email_key,"
         f" CASE WHEN r.reject_reason IS NULL THEN 0 ELSE 1 END"
         f" ORDER BY {cols.order_by.replace('n.', 'r.')}) AS position FROM ("
@@ -94,8 +98,7 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f" FROM {table.sql} s"
         f" WHERE NOT EXISTS (SELECT 1 FROM {origin} o"
         f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})"
-        f"{d.computed_once()}) r"
-        f" LEFT JOIN {user} e ON r.reject_reason IS NULL AND LOWER(e.email) = r.email_key",
+        f"{d.computed_once()}) r",
         params,
         order_by=cols.order_by,
     )
@@ -107,6 +110,7 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     result.rows = ctx.count(table.sql)
     staged = _stage_new_rows(ctx, table, cols)
     fixed = has_fixed_rows(ctx, staged)
+    _make_role_groups(ctx, table, cols, staged)
     attached = 0  # a re-run with nothing new has no chunks: one anti-join in all
     # Chunks follow the winning order, so a person's first row is never in a later chunk
     # than the rows merged into it.
@@ -296,31 +300,24 @@ def role_key(ctx: Context, expr: str, params: Params) -> str:
     return f"LOWER({ctx.dialect.trim_blanks(expr, params)})"
 
 
-def _grant_roles(
-    ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, first_rows: str
-) -> None:
-    """Legacy roles become Django groups, granted from the winning row only.
+def _make_role_groups(ctx: Context, table: LegacyTable, cols: PersonColumns, staged: str) -> None:
+    """Legacy roles become Django groups: one per role of a person's winning row.
 
-    The users are the ones this unit just created, so they have no groups yet: the
-    membership insert needs no anti-join (the through table's unique constraint guards).
+    Made once per table from the staged rows, before any unit (a pass over the staged
+    rows, where each unit joined its rows with the users again). A role whose rows all
+    merge into a user that existed before gets its group too, with no members.
     """
     if cols.role == "NULL":
         return
-    user = ctx.table_of("accounts.User")
     group = ctx.table_of("auth.Group")
     marker = ctx.table_of("accounts.RoleGroup")
-    members = ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
-    params = ctx.params(source=table.key)
+    params = ctx.params()
     role = role_key(ctx, "n.role", params)
-    # The staged rows that created a user (winners), with a role.
-    winners_from = (
-        f" FROM {new} n JOIN {user} u ON u.legacy_source = %(source)s AND u.legacy_id = n.legacy_id"
-        f" AND {first_rows}"
-    )
-    has_role = f" WHERE {role} <> ''"
-    # The unit's few distinct roles, found with one pass over its winners.
     roles = ctx.stage(
-        f"roles_{table.key}", f"SELECT DISTINCT {role} AS name{winners_from}{has_role}", params
+        f"roles_{table.key}",
+        f"SELECT DISTINCT {role} AS name FROM {staged} n"
+        f" WHERE n.reject_reason IS NULL AND n.position = 1 AND {role} <> ''",
+        params,
     )
     # Groups that existed before stay the deployment's (the reverse keeps them).
     ctx.execute(
@@ -342,9 +339,28 @@ def _grant_roles(
         Params(),
     )
     ctx.drop_stage(roles)
+
+
+def _grant_roles(
+    ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, first_rows: str
+) -> None:
+    """Each user the unit created joins the group of its winning row's role.
+
+    The users are the ones this unit just created, so they have no groups yet: the
+    membership insert needs no anti-join (the through table's unique constraint guards).
+    """
+    if cols.role == "NULL":
+        return
+    user = ctx.table_of("accounts.User")
+    group = ctx.table_of("auth.Group")
+    members = ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
+    params = ctx.params(source=table.key)
+    role = role_key(ctx, "n.role", params)
     ctx.execute(
-        f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id{winners_from}"
-        f" JOIN {group} g ON g.name = {role}{has_role}",
+        f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id"
+        f" FROM {new} n JOIN {user} u ON u.legacy_source = %(source)s"
+        f" AND u.legacy_id = n.legacy_id AND {first_rows}"
+        f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''",
         params,
     )
 
