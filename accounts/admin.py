@@ -177,7 +177,7 @@ class IndexedValuesFilter(admin.AllValuesFieldListFilter):
 
 LEGACY_SOURCE_FILTER = ("legacy_source", IndexedValuesFilter)
 """The "copied from" filter: every consolidated table indexes ``legacy_source`` first
-(``accounts_user_source_idx``, the ``(legacy_source, legacy_id)`` unique constraints)."""
+(the ``(legacy_source, legacy_id)`` unique constraints)."""
 
 
 class OriginFilter(admin.SimpleListFilter):

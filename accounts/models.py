@@ -88,6 +88,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="users",
+        db_index=False,  # a partial index (Meta.indexes): most users have no NATS account
     )
     nats_account_public_key = models.CharField(max_length=56, null=True, blank=True)
     nats_expires_at = models.DateTimeField(null=True, blank=True)
@@ -98,7 +99,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=64,
         null=True,
         blank=True,
-        db_index=True,
         help_text="The nats_user_credential row these values came from (empty: none, or "
         "issued in authcore).",
     )
@@ -118,12 +118,24 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            # Also the index of every lookup by legacy_source alone (its first column).
             models.UniqueConstraint(
                 fields=["legacy_source", "legacy_id"], name="accounts_user_legacy_unique"
             ),
         ]
         indexes = [
-            models.Index(fields=["legacy_source"], name="accounts_user_source_idx"),
+            # The NATS columns are empty for most users: indexing only the filled ones
+            # spares every copied user two index entries nobody looks up.
+            models.Index(
+                fields=["nats_account"],
+                name="accounts_user_nats_account_idx",
+                condition=models.Q(nats_account__isnull=False),
+            ),
+            models.Index(
+                fields=["nats_legacy_id"],
+                name="accounts_user_nats_legacy_idx",
+                condition=models.Q(nats_legacy_id__isnull=False),
+            ),
             # The admin's list order (email, then id): a page of a million users is read
             # from this index instead of sorting the whole table. The unique constraint's
             # index is on LOWER(email), which ORDER BY email cannot use.
@@ -189,7 +201,7 @@ class ApiKey(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="First characters of the token.")
-    digest = models.CharField(max_length=64, unique=True, help_text="sha256 hex of the token.")
+    digest = models.CharField(max_length=64, help_text="sha256 hex of the token.")
     scopes = models.TextField(null=True, blank=True, help_text="Comma-separated, as before.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -202,6 +214,9 @@ class ApiKey(models.Model):
     class Meta:
         verbose_name = "API key"
         constraints = [
+            # A constraint, not unique=True: that also builds a second index for LIKE
+            # queries, which a random digest never gets, and which every insert pays for.
+            models.UniqueConstraint(fields=["digest"], name="accounts_apikey_digest_unique"),
             models.UniqueConstraint(
                 fields=["legacy_source", "legacy_id"], name="accounts_apikey_legacy_unique"
             ),
@@ -239,7 +254,7 @@ class LoginSession(models.Model):
     """A login session; only the sha256 digest of its token is stored."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
-    token_digest = models.CharField(max_length=64, unique=True)
+    token_digest = models.CharField(max_length=64)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.TextField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -251,6 +266,10 @@ class LoginSession(models.Model):
 
     class Meta:
         constraints = [
+            # Not unique=True, for the reason given on ApiKey.digest.
+            models.UniqueConstraint(
+                fields=["token_digest"], name="accounts_session_token_digest_unique"
+            ),
             models.UniqueConstraint(
                 fields=["legacy_source", "legacy_id"], name="accounts_session_legacy_unique"
             ),
