@@ -236,17 +236,30 @@ class Context:
         look-up as a disk read and picks a hash join, which reads the whole user table once
         per unit: at a million users, recording a unit's origins took 0.75 s that way and
         0.4 s by look-ups, and the look-ups do not grow with the table. Only for statements
-        whose every join has such an index. PostgreSQL only; the settings are put back
-        after the block (a migration's transaction goes on after the unit).
+        whose every join has such an index, and whose every table has statistics: staged
+        and consolidated tables, never a legacy one. Nested loops are allowed even in a
+        unit that forbids them (``whole_table_joins``). PostgreSQL only; the settings are
+        put back as they were after the block (a migration's transaction goes on).
         """
-        postgresql = self.dialect.vendor == "postgresql"
-        if postgresql:
-            self.execute("SET LOCAL enable_hashjoin = off", Params())
-            self.execute("SET LOCAL enable_mergejoin = off", Params())
+        if self.dialect.vendor != "postgresql":
+            yield
+            return
+        wanted = {"enable_hashjoin": "off", "enable_mergejoin": "off", "enable_nestloop": "on"}
+        before = self._planner_settings(wanted)
         yield
-        if postgresql:
-            self.execute("SET LOCAL enable_hashjoin TO DEFAULT", Params())
-            self.execute("SET LOCAL enable_mergejoin TO DEFAULT", Params())
+        self._planner_settings(before)
+
+    def _planner_settings(self, values: dict[str, str]) -> dict[str, str]:
+        """SET LOCAL each setting to its value; return the values they had."""
+        params = Params()
+        names = [params.add(name) for name in values]
+        old = self.rows(f"SELECT {', '.join(f'current_setting({n})' for n in names)}", params)
+        settings = ", ".join(
+            f"set_config({name}, {params.add(value)}, TRUE)"
+            for name, value in zip(names, values.values(), strict=True)
+        )
+        self.rows(f"SELECT {settings}", params)
+        return dict(zip(values, old[0], strict=True))
 
     def drop_stage(self, table: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {table}", Params())
