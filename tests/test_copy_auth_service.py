@@ -297,6 +297,32 @@ def test_a_key_whose_owner_is_fixed_is_copied_and_its_rejection_forgotten(legacy
     assert report.tables["user_api_keys"].rejected == 0
 
 
+@pytest.mark.parametrize(
+    ("key_hash", "accepted"),
+    [
+        (sha256_hex("t"), True),
+        (sha256_hex("t").upper(), True),  # hex in either case: stored lower case
+        (sha256_hex("t")[:63], False),  # (the column is char(64): nothing longer fits)
+        (sha256_hex("t")[:63] + "g", False),
+        (sha256_hex("t")[:31] + " " + sha256_hex("t")[:32], False),
+        (sha256_hex("t")[:62] + "\n" + "0", False),
+        ("", False),
+    ],
+)
+def test_a_key_digest_is_64_hex_characters(legacy, key_hash, accepted):
+    ann = legacy.user("ann@example.com", "pw")
+    key = legacy.insert("user_api_keys", user_id=ann, key_prefix="x", key_hash=key_hash)
+
+    copy()
+
+    copied = ApiKey.objects.filter(legacy_id=str(key))
+    assert copied.exists() is accepted
+    if accepted:
+        assert copied.get().digest == sha256_hex("t")
+    else:
+        assert RowIssue.objects.get(legacy_id=str(key)).reason == "digest_invalid"
+
+
 def test_roles_become_groups_from_the_winning_row(legacy):
     legacy.user("ann@example.com", "pw", role="  Admin ")
     legacy.user("ANN@example.com", "pw", role="owner")

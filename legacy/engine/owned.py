@@ -28,7 +28,9 @@ from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 from legacy.engine.verify import report_rows, unaccounted, vanished
 
-SHA256_HEX = "^[0-9a-f]{64}$"
+# A sha256 digest as the legacy tables keep it: 64 lower-case hex characters.
+SHA256_HEX_LENGTH = 64
+NOT_HEX = "[^0-9a-f]"
 
 
 class Narrowing(NamedTuple):
@@ -86,9 +88,15 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
     if spec.digest is not None:
         column = d.quote(spec.digest[0])
         digest = _digest_expr(ctx, spec, params)
-        hex_pattern = params.add(SHA256_HEX, "hex_re")
+        # The length, then a search for one character that is not hex: PostgreSQL runs a
+        # counted repetition such as ^[0-9a-f]{64}$ ten times slower (8 s for a million
+        # digests, against 0.7 s), which took most of the time staging a million keys.
+        is_hex = (
+            f"LENGTH({digest}) = {SHA256_HEX_LENGTH}"
+            f" AND NOT ({d.matches(digest, params.add(NOT_HEX, 'not_hex_re'))})"
+        )
         reasons += [
-            f"WHEN s.{d.quote(spec.digest[1])} IS NULL OR NOT ({d.matches(digest, hex_pattern)})"
+            f"WHEN s.{d.quote(spec.digest[1])} IS NULL OR NOT ({is_hex})"
             f" THEN {params.add('digest_invalid')}",
             f"WHEN EXISTS (SELECT 1 FROM {target} t WHERE t.{column} = {digest})"
             f" OR ROW_NUMBER() OVER (PARTITION BY {digest} ORDER BY s.id) > 1"
