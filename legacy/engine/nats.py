@@ -436,7 +436,7 @@ def _stage_fresh_credentials(ctx: Context, creds: LegacyTable) -> str:
     """Stage the ids of credential rows not accounted for yet: not carried by a user, not
     superseded (rejected rows are tried again, as their owner may have been copied since).
 
-    With the owner's legacy id, so that the steps over these few rows need not read the
+    With the owner's legacy id, so that the steps over these rows need not read the
     legacy table again."""
     d = ctx.dialect
     user, issue = ctx.table_of("accounts.User"), ctx.table_of("legacy.RowIssue")
@@ -462,31 +462,28 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
     issue = ctx.table_of("legacy.RowIssue")
     fresh = _stage_fresh_credentials(ctx, creds)
     params = ctx.params(source=CREDENTIALS, owner_source=OWNER_SOURCE, superseded=SUPERSEDED)
-    # The fresh rows are few after the first run (the rejected ones): looked up through
-    # the indexes, not by hashing every origin.
     if ctx.count(fresh):
-        with ctx.index_joins():
-            record_issues(
-                ctx,
-                CREDENTIALS,
-                REJECTED,
-                f"SELECT f.legacy_id,"
-                f" CASE WHEN EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(owner_source)s"
-                f" AND i.legacy_id = f.owner AND i.kind = {params.add(REJECTED)})"
-                f" THEN {params.add('owner_rejected')} ELSE {params.add('owner_missing')} END"
-                f" AS reason, 'owner ' || %(owner_source)s || '#' || COALESCE(f.owner, '?')"
-                f" AS detail FROM {fresh} f LEFT JOIN {origin} o"
-                f" ON o.source = %(owner_source)s AND o.legacy_id = f.owner"
-                f" WHERE o.user_id IS NULL",
-                params,
-            )
-            clear_resolved(  # rejected for a missing owner, which has been copied since
-                ctx,
-                CREDENTIALS,
-                f"SELECT f.legacy_id FROM {fresh} f JOIN {origin} o"
-                f" ON o.source = %(owner_source)s AND o.legacy_id = f.owner",
-                owner_source=OWNER_SOURCE,
-            )
+        record_issues(
+            ctx,
+            CREDENTIALS,
+            REJECTED,
+            f"SELECT f.legacy_id,"
+            f" CASE WHEN EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(owner_source)s"
+            f" AND i.legacy_id = f.owner AND i.kind = {params.add(REJECTED)})"
+            f" THEN {params.add('owner_rejected')} ELSE {params.add('owner_missing')} END"
+            f" AS reason, 'owner ' || %(owner_source)s || '#' || COALESCE(f.owner, '?')"
+            f" AS detail FROM {fresh} f LEFT JOIN {origin} o"
+            f" ON o.source = %(owner_source)s AND o.legacy_id = f.owner"
+            f" WHERE o.user_id IS NULL",
+            params,
+        )
+        clear_resolved(  # rejected for a missing owner, which has been copied since
+            ctx,
+            CREDENTIALS,
+            f"SELECT f.legacy_id FROM {fresh} f JOIN {origin} o"
+            f" ON o.source = %(owner_source)s AND o.legacy_id = f.owner",
+            owner_source=OWNER_SOURCE,
+        )
     # Winners are chosen over every row of a person, so a rotation (a new row) or a
     # retirement (expired_at set since) moves the user on. A user carrying a credential
     # issued in authcore keeps it. One pass over the legacy rows: later steps read the
@@ -509,29 +506,26 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
     # Check the new rows, the winners a user moves on to, and winners a user carries
     # unchecked (nats_problems NULL). The checks read only the legacy rows, so they run
     # before the users are written: a winner's codes are then written with its values,
-    # not by a second pass over the same users. Candidates meet their users by primary
-    # key, one look-up each, rather than by hashing every user (here and below).
-    with ctx.index_joins():
-        unchecked = ctx.stage(
-            "nats_unchecked",
-            f"SELECT f.legacy_id FROM {fresh} f UNION SELECT w.legacy_id FROM {candidates} w"
-            f" JOIN {user} u ON u.id = w.user_id"
-            f" WHERE ({moves_on('u')}) OR (w.position = 1 AND u.nats_legacy_id = w.legacy_id"
-            f" AND u.nats_problems IS NULL)",
-            ctx.params(),
-        )
+    # not by a second pass over the same users.
+    unchecked = ctx.stage(
+        "nats_unchecked",
+        f"SELECT f.legacy_id FROM {fresh} f UNION SELECT w.legacy_id FROM {candidates} w"
+        f" JOIN {user} u ON u.id = w.user_id"
+        f" WHERE ({moves_on('u')}) OR (w.position = 1 AND u.nats_legacy_id = w.legacy_id"
+        f" AND u.nats_problems IS NULL)",
+        ctx.params(),
+    )
     writer = _check_credentials(ctx, creds, unchecked)
-    with ctx.index_joins():
-        result.copied += ctx.execute(
-            f"UPDATE {user} SET nats_jwt = w.jwt, nats_seed_hash = w.seed_hash,"
-            f" nats_public_key = w.public_key, nats_account_id = w.account_id,"
-            f" nats_account_public_key = w.account_public_key, nats_expires_at = w.expires_at,"
-            f" nats_expired_at = w.expired_at, nats_legacy_id = w.legacy_id,"
-            f" nats_problems = v.codes"
-            f" FROM {candidates} w LEFT JOIN {writer.checked} v ON v.legacy_id = w.legacy_id"
-            f" WHERE {user}.id = w.user_id AND {moves_on(user)}",
-            params,
-        )
+    result.copied += ctx.execute(
+        f"UPDATE {user} SET nats_jwt = w.jwt, nats_seed_hash = w.seed_hash,"
+        f" nats_public_key = w.public_key, nats_account_id = w.account_id,"
+        f" nats_account_public_key = w.account_public_key, nats_expires_at = w.expires_at,"
+        f" nats_expired_at = w.expired_at, nats_legacy_id = w.legacy_id,"
+        f" nats_problems = v.codes"
+        f" FROM {candidates} w LEFT JOIN {writer.checked} v ON v.legacy_id = w.legacy_id"
+        f" WHERE {user}.id = w.user_id AND {moves_on(user)}",
+        params,
+    )
     # A user whose every legacy credential is gone (deleted in the old table) keeps none:
     # never more access than the old table gives.
     cleared = ", ".join(
@@ -553,20 +547,19 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
         f" WHERE u.nats_legacy_id IS NOT NULL)",
         params,
     )
-    with ctx.index_joins():
-        result.merged += record_issues(
-            ctx,
-            CREDENTIALS,
-            WARNING,
-            f"SELECT w.legacy_id, %(superseded)s AS reason,"
-            f" CASE WHEN u.nats_legacy_id IS NULL"
-            f" THEN {params.add('the user carries a credential issued in authcore')}"
-            f" ELSE {params.add('user ')} || {d.as_text('u.id')} || {params.add(' carries ')}"
-            f" || %(source)s || '#' || u.nats_legacy_id END AS detail"
-            f" FROM {candidates} w JOIN {user} u ON u.id = w.user_id"
-            f" WHERE u.nats_legacy_id IS NULL OR u.nats_legacy_id <> w.legacy_id",
-            params,
-        )
+    result.merged += record_issues(
+        ctx,
+        CREDENTIALS,
+        WARNING,
+        f"SELECT w.legacy_id, %(superseded)s AS reason,"
+        f" CASE WHEN u.nats_legacy_id IS NULL"
+        f" THEN {params.add('the user carries a credential issued in authcore')}"
+        f" ELSE {params.add('user ')} || {d.as_text('u.id')} || {params.add(' carries ')}"
+        f" || %(source)s || '#' || u.nats_legacy_id END AS detail"
+        f" FROM {candidates} w JOIN {user} u ON u.id = w.user_id"
+        f" WHERE u.nats_legacy_id IS NULL OR u.nats_legacy_id <> w.legacy_id",
+        params,
+    )
     # The check results: flags recorded and forgotten; the codes of users that carried
     # their winner unchecked (no new values above).
     writer.finish()

@@ -110,7 +110,8 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     result.rows = ctx.count(table.sql)
     staged = _stage_new_rows(ctx, table, cols)
     fixed = has_fixed_rows(ctx, staged)
-    _make_role_groups(ctx, table, cols, staged)
+    with ctx.unit(reads_legacy=False):  # a group and its marker are written together
+        _make_role_groups(ctx, table, cols, staged)
     attached = 0  # a re-run with nothing new has no chunks: one anti-join in all
     # Chunks follow the winning order, so a person's first row is never in a later chunk
     # than the rows merged into it.
