@@ -237,7 +237,10 @@ class Context:
         per unit: at a million users, recording a unit's origins took 0.75 s that way and
         0.4 s by look-ups, and the look-ups do not grow with the table. Only for statements
         whose every join has such an index, and whose every table has statistics: staged
-        and consolidated tables, never a legacy one. Nested loops are allowed even in a
+        and consolidated tables, never a legacy one. ``x IN (SELECT ...)`` is a join too,
+        safe here only where the subquery's rows are few by construction (a unit's merged
+        rows): a DELETE of the issues of a first run's every fresh credential became a
+        nested loop over both (459 s at a million). Nested loops are allowed even in a
         unit that forbids them (``whole_table_joins``). PostgreSQL only; the settings are
         put back as they were after the block (a migration's transaction goes on).
         """

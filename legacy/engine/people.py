@@ -164,6 +164,8 @@ def _copy_staged(
         params,
     )
     ctx.grew("accounts.User", created)
+    if fixed:
+        clear_fixed(ctx, table.key, new)
     with ctx.index_joins():
         attached = ctx.execute(
             f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at,"
@@ -176,8 +178,6 @@ def _copy_staged(
         ctx.grew("accounts.UserOrigin", attached)
         result.copied += created
         result.merged += attached - created
-        if fixed:
-            clear_fixed(ctx, table.key, new)
         mergers = _mergers(ctx, new, winners, created)
         _record_conflicts(ctx, table, cols, new, mergers)
         _fail_closed(ctx, table, new, mergers)
