@@ -170,6 +170,9 @@ LEGACY_TABLES = {
 
 # Legacy rows per unit of work of the copy (one transaction each outside migrate).
 LEGACY_COPY_CHUNK_ROWS = env.int("LEGACY_COPY_CHUNK_ROWS", default=50_000)
+# Rows one step of the copy inserts before it sets its tables' foreign keys aside and
+# checks them once afterwards (PostgreSQL, outside migrate; legacy/engine/foreign_keys.py).
+LEGACY_COPY_SUSPEND_FK_ROWS = env.int("LEGACY_COPY_SUSPEND_FK_ROWS", default=100_000)
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from legacy.engine.context import CHUNK_ROWS, Context, Progress
+from legacy.engine.foreign_keys import restore_foreign_keys, verify_foreign_keys
 from legacy.engine.locking import CopyInProgress, exclusive_run
 from legacy.engine.report import Report, Verification
 from legacy.engine.sources import SOURCES, Source, UnknownSource, select
@@ -135,6 +136,7 @@ def copy_legacy(
                 transaction.set_rollback(True, using=using)
             return report
         ctx = _context(apps, using, report, progress)
+        restore_foreign_keys(ctx)  # those a killed run had set aside (foreign_keys.py)
         with transaction.atomic(using=using):
             _begin(ctx, selected, trigger, dry_run=False)
         try:
@@ -234,6 +236,7 @@ def verify_legacy(
         verification = Verification(sample_limit=sample_limit)
         for source in selected:
             source.verify(ctx, verification)
+        verify_foreign_keys(ctx, verification)
         report.verification = verification
         report.duration_seconds = round(time.monotonic() - started, 3)
         _finish_run(ctx)

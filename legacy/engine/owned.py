@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from legacy.engine.context import Context
+from legacy.engine.foreign_keys import checked_afterwards
 from legacy.engine.issues import (
     REJECTED,
     WARNING,
@@ -142,9 +143,10 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
         f"owned_{table.key}", _new_rows(ctx, table, spec, params), params, "n.legacy_pk"
     )
     fixed = has_fixed_rows(ctx, staged)
-    for new in ctx.chunks(table.key, staged):
-        with ctx.unit(reads_legacy=False):
-            _copy_chunk(ctx, table, spec, new, params, fixed)
+    with checked_afterwards(ctx, ctx.count(staged), spec.target):
+        for new in ctx.chunks(table.key, staged):
+            with ctx.unit(reads_legacy=False):
+                _copy_chunk(ctx, table, spec, new, params, fixed)
     ctx.drop_stage(staged)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from legacy.engine.context import Context
+from legacy.engine.foreign_keys import checked_afterwards
 from legacy.engine.issues import (
     REJECTED,
     WARNING,
@@ -113,11 +114,13 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     with ctx.unit(reads_legacy=False):  # a group and its marker are written together
         _make_role_groups(ctx, table, cols, staged)
     attached = 0  # a re-run with nothing new has no chunks: one anti-join in all
-    # Chunks follow the winning order, so a person's first row is never in a later chunk
-    # than the rows merged into it.
-    for chunk in ctx.chunks(table.key, staged):
-        with ctx.unit(reads_legacy=False):
-            attached += _copy_staged(ctx, table, cols, chunk, fixed)
+    filled = ("accounts.UserOrigin", "accounts.User.groups")
+    with checked_afterwards(ctx, ctx.count(staged), *filled):
+        # Chunks follow the winning order, so a person's first row is never in a later
+        # chunk than the rows merged into it.
+        for chunk in ctx.chunks(table.key, staged):
+            with ctx.unit(reads_legacy=False):
+                attached += _copy_staged(ctx, table, cols, chunk, fixed)
     ctx.drop_stage(staged)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
@@ -347,8 +350,9 @@ def _grant_roles(
 ) -> None:
     """Each user the unit created joins the group of its winning row's role.
 
-    The users are the ones this unit just created, so they have no groups yet: the
-    membership insert needs no anti-join (the through table's unique constraint guards).
+    The users are mostly ones this unit just created, with no groups yet: no anti-join.
+    A winning row whose origin was deleted by hand finds its own user again, already in
+    the group: the through table's unique constraint skips that membership.
     """
     if cols.role == "NULL":
         return
@@ -361,7 +365,8 @@ def _grant_roles(
         f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id"
         f" FROM {new} n JOIN {user} u ON u.legacy_source = %(source)s"
         f" AND u.legacy_id = n.legacy_id AND {first_rows}"
-        f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''",
+        f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''"
+        f" ON CONFLICT DO NOTHING",
         params,
     )
 

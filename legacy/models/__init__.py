@@ -1,6 +1,6 @@
 """Legacy tables (unmanaged, read-only) and the copy's own bookkeeping."""
 
-from legacy.models.bookkeeping import Conflict, CopyRun, RowIssue
+from legacy.models.bookkeeping import Conflict, CopyRun, RowIssue, SuspendedForeignKey
 from legacy.models.tables import (
     AuthClient,
     AuthUser,
@@ -30,4 +30,5 @@ __all__ = [
     "SharedUserApiKey",
     "SharedUserProfile",
     "SharedUserSession",
+    "SuspendedForeignKey",
 ]

@@ -84,3 +84,19 @@ class Conflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} on user {self.user_id}"
+
+
+class SuspendedForeignKey(models.Model):
+    """A foreign key the copy set aside for a large step and has not put back yet.
+
+    Recorded in the transaction that drops it, so a run killed meanwhile leaves the record
+    and the next run puts the constraint back first (legacy/engine/foreign_keys.py).
+    """
+
+    table_name = models.CharField(max_length=128)
+    constraint_name = models.CharField(max_length=128)
+    definition = models.TextField(help_text="As PostgreSQL prints it (pg_get_constraintdef).")
+    set_aside_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.constraint_name} on {self.table_name}"
