@@ -14,7 +14,7 @@ from django.db import connection
 
 from accounts.models import UserOrigin
 from legacy.engine import copy_legacy, foreign_keys, verify_legacy
-from legacy.models import SuspendedForeignKey
+from legacy.models import Conflict, SuspendedForeignKey
 
 ORIGIN_FK = "accounts_userorigin"
 PEOPLE = 200
@@ -45,12 +45,13 @@ def fill(legacy, first: int = 1, count: int = PEOPLE) -> None:
 class Watch:
     """A progress callback noting, between units, whether origins are checked per row."""
 
-    def __init__(self, fail_after: int | None = None) -> None:
+    def __init__(self, fail_after: int | None = None, table: str = "users") -> None:
         self.seen: list[bool] = []
         self.fail_after = fail_after
+        self.table = table
 
     def __call__(self, table: str, done: int, total: int) -> None:
-        if table == "users" and done:
+        if table == self.table and done:
             self.seen.append(origin_key_in_place())
             if self.fail_after is not None and len(self.seen) >= self.fail_after:
                 raise RuntimeError("stopped by the test")
@@ -87,6 +88,22 @@ def test_a_large_step_copies_without_per_row_checks_and_puts_them_back(people):
     assert foreign_keys_now() == before  # the same constraints, validated
     assert not SuspendedForeignKey.objects.exists()
     assert report.table("users").copied == PEOPLE and not report.notes
+    assert verify_legacy(apps).verification.ok
+
+
+@pytest.mark.postgres
+def test_a_merging_source_records_its_conflicts_with_the_keys_set_aside(people):
+    copy_legacy(apps, sources=["auth_service"])
+    for n in range(1, PEOPLE + 1):  # the same people in "user", each under another name
+        people.insert("user", email=f"P{n}@example.com", username=f"other{n}")
+    before = foreign_keys_now()
+    watch = Watch(table="user")
+    report = copy_legacy(apps, sources=["shared_models"], progress=watch)
+    assert watch.seen and not any(watch.seen)
+    assert report.table("user").merged == PEOPLE
+    assert Conflict.objects.filter(field="username").count() == PEOPLE
+    assert foreign_keys_now() == before
+    assert not SuspendedForeignKey.objects.exists()
     assert verify_legacy(apps).verification.ok
 
 

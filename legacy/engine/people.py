@@ -114,7 +114,7 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     with ctx.unit(reads_legacy=False):  # a group and its marker are written together
         _make_role_groups(ctx, table, cols, staged)
     attached = 0  # a re-run with nothing new has no chunks: one anti-join in all
-    filled = ("accounts.UserOrigin", "accounts.User.groups")
+    filled = ("accounts.UserOrigin", "accounts.User.groups", "legacy.Conflict")
     with checked_afterwards(ctx, ctx.count(staged), *filled):
         # Chunks follow the winning order, so a person's first row is never in a later
         # chunk than the rows merged into it.
