@@ -343,6 +343,17 @@ def test_roles_become_groups_from_the_winning_row(legacy):
     assert list(Group.objects.all()) == [existing]  # made by the copy: gone; existing: kept
 
 
+def test_a_winning_row_copied_again_leaves_its_users_groups_alone(legacy):
+    legacy.user("ann@example.com", "pw", role="admin")
+    copy()
+    ann = User.objects.get()
+    ann.groups.clear()  # an admin took the role away
+    UserOrigin.objects.all().delete()  # and deleted the origin by hand
+    copy()
+    assert UserOrigin.objects.get().user == ann
+    assert not ann.groups.exists()
+
+
 def test_rights_never_come_from_the_legacy_role(legacy):
     legacy.user("root@example.com", "pw", role="admin")
     copy()

@@ -350,9 +350,10 @@ def _grant_roles(
 ) -> None:
     """Each user the unit created joins the group of its winning row's role.
 
-    The users are mostly ones this unit just created, with no groups yet: no anti-join.
-    A winning row whose origin was deleted by hand finds its own user again, already in
-    the group: the through table's unique constraint skips that membership.
+    Those users are new, with no groups yet: no anti-join. A winning row whose origin was
+    deleted by hand finds the user it made in an earlier run by its legacy id; staging saw
+    that user (``existing_user``), whose groups are left as they are (an admin may have
+    taken the role away).
     """
     if cols.role == "NULL":
         return
@@ -364,9 +365,8 @@ def _grant_roles(
     ctx.execute(
         f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id"
         f" FROM {new} n JOIN {user} u ON u.legacy_source = %(source)s"
-        f" AND u.legacy_id = n.legacy_id AND {first_rows}"
-        f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''"
-        f" ON CONFLICT DO NOTHING",
+        f" AND u.legacy_id = n.legacy_id AND {first_rows} AND n.existing_user IS NULL"
+        f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''",
         params,
     )
 
