@@ -137,14 +137,14 @@ class Context:
             self.execute(f"ANALYZE {table}", Params())  # plans for the steps that read it
         return table
 
-    def chunks(self, table_key: str, staged: str) -> Iterator[str]:
-        """Split a staged table into units of work, each a subquery to use as ``FROM``.
+    def chunks(self, table_key: str, staged: str, total: int) -> Iterator[str]:
+        """Split a staged table of ``total`` rows into units of work, each a subquery to
+        use as ``FROM``.
 
         The caller runs each unit in ``self.unit()``: outside a migration every unit
         commits on its own, so a killed run keeps whole units only and the next run
         resumes after them; progress is reported after each unit.
         """
-        total = self.count(staged)
         if self.on_progress is not None and total:
             self.on_progress(table_key, 0, total)  # the clock starts here
         for low in range(1, total + 1, self.chunk_rows):

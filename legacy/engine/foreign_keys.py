@@ -47,12 +47,9 @@ SUSPEND_AFTER_ROWS = 100_000
 LOCK_TIMEOUT = "2s"
 
 
-def _available(ctx: Context) -> bool:
-    return (
-        ctx.dialect.vendor == "postgresql"
-        and not ctx.connection.in_atomic_block
-        and ctx.has_model(MODEL)
-    )
+def _recordable(ctx: Context) -> bool:
+    """PostgreSQL, with the table of records (an early migration's registry lacks it)."""
+    return ctx.dialect.vendor == "postgresql" and ctx.has_model(MODEL)
 
 
 @contextmanager
@@ -63,7 +60,7 @@ def checked_afterwards(ctx: Context, rows: int, *labels: str) -> Iterator[None]:
     Does nothing where it is not safe or would not pay (see the module docstring).
     """
     threshold = getattr(settings, "LEGACY_COPY_SUSPEND_FK_ROWS", SUSPEND_AFTER_ROWS)
-    if not _available(ctx) or rows < threshold:
+    if not _recordable(ctx) or ctx.connection.in_atomic_block or rows < threshold:
         yield
         return
     tables = [_db_table(ctx, label) for label in labels]
@@ -92,7 +89,7 @@ def restore_foreign_keys(ctx: Context) -> None:
     its record stays: the report's notes name the constraint and a row that breaks it,
     --verify fails on it, and the next run validates it again.
     """
-    if ctx.dialect.vendor != "postgresql" or not ctx.has_model(MODEL):
+    if not _recordable(ctx):
         return
     d = ctx.dialect
     marker = ctx.table_of(MODEL)
@@ -104,14 +101,14 @@ def restore_foreign_keys(ctx: Context) -> None:
         with transaction.atomic(using=ctx.connection.alias):
             if not _exists(ctx, table, name):
                 ctx.execute(
-                    f"ALTER TABLE {d.quote(table)} ADD CONSTRAINT {d.quote(name)}"
+                    f"ALTER TABLE {table} ADD CONSTRAINT {d.quote(name)}"
                     f" {definition} NOT VALID",
                     Params(),
                 )
         try:
             with transaction.atomic(using=ctx.connection.alias):
                 ctx.execute(
-                    f"ALTER TABLE {d.quote(table)} VALIDATE CONSTRAINT {d.quote(name)}",
+                    f"ALTER TABLE {table} VALIDATE CONSTRAINT {d.quote(name)}",
                     Params(),
                 )
                 ctx.execute(f"DELETE FROM {marker} WHERE id = %(pk)s", Params({"pk": pk}))
@@ -129,7 +126,7 @@ def restore_foreign_keys(ctx: Context) -> None:
 
 def verify_foreign_keys(ctx: Context, v: Verification) -> None:
     """A foreign key still set aside, or back but not validated, is a problem for --verify."""
-    if ctx.dialect.vendor != "postgresql" or not ctx.has_model(MODEL):
+    if not _recordable(ctx):
         return
     records = ctx.rows(
         f"SELECT table_name, constraint_name FROM {ctx.table_of(MODEL)} ORDER BY id", Params()
@@ -139,7 +136,8 @@ def verify_foreign_keys(ctx: Context, v: Verification) -> None:
 
 
 def _suspend(ctx: Context, tables: list[str]) -> bool:
-    """Drop the foreign keys of ``tables`` and record them; False if the locks were busy."""
+    """Drop the foreign keys of ``tables`` and record them, each table by its name as
+    PostgreSQL prints it (``regclass``, quoted where needed); False if the locks were busy."""
     marker = ctx.table_of(MODEL)
     params = Params()
     wanted = ", ".join(f"to_regclass({params.add(ctx.dialect.quote(t))})" for t in tables)
@@ -156,7 +154,7 @@ def _suspend(ctx: Context, tables: list[str]) -> bool:
                 ctx.execute(
                     f"INSERT INTO {marker} (table_name, constraint_name, definition, set_aside_at)"
                     f" VALUES (%(table)s, %(name)s, %(definition)s, %(now)s)",
-                    ctx.params(table=_unquoted(table), name=name, definition=definition),
+                    ctx.params(table=table, name=name, definition=definition),
                 )
                 ctx.execute(
                     f"ALTER TABLE {table} DROP CONSTRAINT {ctx.dialect.quote(name)}", Params()
@@ -172,7 +170,7 @@ def _exists(ctx: Context, table: str, name: str) -> bool:
         ctx.rows(
             "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%(table)s)"
             " AND conname = %(name)s",
-            Params({"table": ctx.dialect.quote(table), "name": name}),
+            Params({"table": table, "name": name}),
         )
     )
 
@@ -184,10 +182,3 @@ def _db_table(ctx: Context, label: str) -> str:
     if field:
         return model._meta.get_field(field[0]).remote_field.through._meta.db_table
     return model._meta.db_table
-
-
-def _unquoted(regclass_text: str) -> str:
-    """A table name as ``regclass::text`` prints it, without its quotes."""
-    if regclass_text.startswith('"'):
-        return regclass_text[1:-1].replace('""', '"')
-    return regclass_text

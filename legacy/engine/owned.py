@@ -143,8 +143,9 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
         f"owned_{table.key}", _new_rows(ctx, table, spec, params), params, "n.legacy_pk"
     )
     fixed = has_fixed_rows(ctx, staged)
-    with checked_afterwards(ctx, ctx.count(staged), spec.target):
-        for new in ctx.chunks(table.key, staged):
+    total = ctx.count(staged)
+    with checked_afterwards(ctx, total, spec.target):
+        for new in ctx.chunks(table.key, staged, total):
             with ctx.unit(reads_legacy=False):
                 _copy_chunk(ctx, table, spec, new, params, fixed)
     ctx.drop_stage(staged)

@@ -115,10 +115,11 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
         _make_role_groups(ctx, table, cols, staged)
     attached = 0  # a re-run with nothing new has no chunks: one anti-join in all
     filled = ("accounts.UserOrigin", "accounts.User.groups", "legacy.Conflict")
-    with checked_afterwards(ctx, ctx.count(staged), *filled):
+    total = ctx.count(staged)
+    with checked_afterwards(ctx, total, *filled):
         # Chunks follow the winning order, so a person's first row is never in a later
         # chunk than the rows merged into it.
-        for chunk in ctx.chunks(table.key, staged):
+        for chunk in ctx.chunks(table.key, staged, total):
             with ctx.unit(reads_legacy=False):
                 attached += _copy_staged(ctx, table, cols, chunk, fixed)
     ctx.drop_stage(staged)
