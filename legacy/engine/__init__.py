@@ -66,7 +66,7 @@ def _counts(ctx: Context, sources: list[Source]) -> dict[str, int]:
         for key in source.tables:
             table = ctx.legacy(key)
             if table is not None:
-                counts[key] = ctx.count(table.sql)
+                counts[key] = ctx.legacy_rows(table)
     for label in CONSOLIDATED:
         if ctx.has_model(label):  # an early migration's registry lacks later models
             counts[ctx.model(label)._meta.db_table] = ctx.count(ctx.table_of(label))

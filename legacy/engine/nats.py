@@ -403,7 +403,7 @@ def _stage_new_accounts(ctx: Context, accounts: LegacyTable) -> str:
 def _copy_accounts(ctx: Context, accounts: LegacyTable) -> None:
     target = ctx.table_of("natscreds.NatsAccount")
     result = ctx.report.table(ACCOUNTS)
-    result.rows = ctx.count(accounts.sql)
+    result.rows = ctx.legacy_rows(accounts)
     new = _stage_new_accounts(ctx, accounts)
     if ctx.count(new):
         params = ctx.params(source=ACCOUNTS)
@@ -457,7 +457,7 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
     """Steps 2-4 of the module docstring."""
     d = ctx.dialect
     result = ctx.report.table(CREDENTIALS)
-    result.rows = ctx.count(creds.sql)
+    result.rows = ctx.legacy_rows(creds)
     user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
     issue = ctx.table_of("legacy.RowIssue")
     fresh = _stage_fresh_credentials(ctx, creds)
@@ -828,7 +828,7 @@ def _verify_accounts(ctx: Context, accounts: LegacyTable, v: Verification) -> No
     d = ctx.dialect
     target = ctx.table_of("natscreds.NatsAccount")
     params = ctx.params(source=ACCOUNTS)
-    v.checked[ACCOUNTS] = ctx.count(accounts.sql)
+    v.checked[ACCOUNTS] = ctx.legacy_rows(accounts)
     copied = f"SELECT t.legacy_id FROM {target} t WHERE t.legacy_source = %(source)s"
     report_rows(ctx, v, ACCOUNTS, "not_copied", unaccounted(ctx, accounts, copied, params), params)
     report_rows(ctx, v, ACCOUNTS, "legacy_row_missing", vanished(ctx, accounts, copied), params)
@@ -853,7 +853,7 @@ def _verify_credentials(ctx: Context, creds: LegacyTable, v: Verification) -> No
     user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
     issue = ctx.table_of("legacy.RowIssue")
     params = ctx.params(source=CREDENTIALS, owner_source=OWNER_SOURCE, superseded=SUPERSEDED)
-    v.checked[CREDENTIALS] = ctx.count(creds.sql)
+    v.checked[CREDENTIALS] = ctx.legacy_rows(creds)
     carried = (
         f"SELECT u.nats_legacy_id AS legacy_id FROM {user} u WHERE u.nats_legacy_id IS NOT NULL"
     )

@@ -136,7 +136,7 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
 def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
     """Copy the rows of ``table`` that have not been copied yet (see the module docstring)."""
     result = ctx.report.table(table.key)
-    result.rows = ctx.count(table.sql)
+    result.rows = ctx.legacy_rows(table)
     params = ctx.params(source=table.key, owner_source=spec.owner_source)
     # One pass over the legacy table; the steps below read the staged rows.
     staged = ctx.stage(
@@ -198,7 +198,7 @@ def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verificat
     d = ctx.dialect
     target, origin = ctx.table_of(spec.target), ctx.table_of("accounts.UserOrigin")
     params = ctx.params(source=table.key, owner_source=spec.owner_source)
-    v.checked[table.key] = ctx.count(table.sql)
+    v.checked[table.key] = ctx.legacy_rows(table)
     copied = f"SELECT t.legacy_id FROM {target} t WHERE t.legacy_source = %(source)s"
     report_rows(ctx, v, table.key, "not_copied", unaccounted(ctx, table, copied, params), params)
     report_rows(ctx, v, table.key, "legacy_row_missing", vanished(ctx, table, copied), params)

@@ -108,7 +108,7 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
 def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     """Copy the new rows of one legacy user table (see the module docstring)."""
     result = ctx.report.table(table.key)
-    result.rows = ctx.count(table.sql)
+    result.rows = ctx.legacy_rows(table)
     staged = _stage_new_rows(ctx, table, cols)
     fixed = has_fixed_rows(ctx, staged)
     with ctx.unit(reads_legacy=False):  # a group and its marker are written together

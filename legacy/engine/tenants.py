@@ -76,7 +76,7 @@ def copy(ctx: Context) -> None:
     )
     result.copied += copied
     ctx.grew("accounts.Tenant", copied)
-    result.rows = ctx.count(clients.sql)
+    result.rows = ctx.legacy_rows(clients)
     result.rejected = count_issues(ctx, CLIENTS, REJECTED)
     result.already_done = max(result.rows - result.rejected - result.copied, 0)
     users = ctx.legacy(USERS)
@@ -135,7 +135,7 @@ def verify(ctx: Context, v: Verification) -> None:
     d = ctx.dialect
     tenant, membership = ctx.table_of("accounts.Tenant"), ctx.table_of("accounts.Membership")
     params = ctx.params(source=CLIENTS, users=USERS, clients=CLIENTS)
-    v.checked[CLIENTS] = ctx.count(clients.sql)
+    v.checked[CLIENTS] = ctx.legacy_rows(clients)
     copied = f"SELECT t.legacy_id FROM {tenant} t WHERE t.legacy_source = %(source)s"
     report_rows(ctx, v, CLIENTS, "not_copied", unaccounted(ctx, clients, copied, params), params)
     report_rows(ctx, v, CLIENTS, "legacy_row_missing", vanished(ctx, clients, copied), params)

@@ -57,7 +57,7 @@ def verify_people(ctx: Context, table: LegacyTable, cols: PersonColumns, v: Veri
     d = ctx.dialect
     user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
     params = ctx.params(source=table.key)
-    v.checked[table.key] = ctx.count(table.sql)
+    v.checked[table.key] = ctx.legacy_rows(table)
     copied = f"SELECT o.legacy_id FROM {origin} o WHERE o.source = %(source)s"
     report_rows(ctx, v, table.key, "not_copied", unaccounted(ctx, table, copied, params), params)
     report_rows(ctx, v, table.key, "legacy_row_missing", vanished(ctx, table, copied), params)
