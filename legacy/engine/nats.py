@@ -89,7 +89,10 @@ def _natscreds_account(ctx: Context, creds: LegacyTable, alias: str) -> str:
 def _candidates(ctx: Context, creds: LegacyTable) -> str:
     """Credential rows whose owner was copied, ranked per person: position 1 wins.
 
-    Uses ``%(owner_source)s``. The newest row not retired wins, else the newest.
+    Uses ``%(owner_source)s``. The newest row not retired wins, else the newest. Only
+    what the ranking and the decisions need: the values (a JWT runs to a kilobyte) are read
+    from the legacy row, by ``legacy_pk``, for the few users that move on. Carrying them
+    made every re-run sort and stage each credential's JWT again.
     """
     d = ctx.dialect
     origin = ctx.table_of("accounts.UserOrigin")
@@ -97,11 +100,7 @@ def _candidates(ctx: Context, creds: LegacyTable) -> str:
     created = creds.col("c", "created_at", "timestamp")
     return (
         f"SELECT c.id AS legacy_pk, {d.as_text('c.id')} AS legacy_id, o.user_id AS user_id,"
-        f" {creds.col('c', 'jwt')} AS jwt, {creds.col('c', 'seed_hash')} AS seed_hash,"
-        f" {creds.col('c', 'public_key')} AS public_key,"
-        f" {creds.col('c', 'account_public_key')} AS account_public_key,"
-        f" {creds.col('c', 'expires_at', 'timestamp')} AS expires_at,"
-        f" {expired} AS expired_at, {_natscreds_account(ctx, creds, 'c')} AS account_id,"
+        f" {expired} AS expired_at,"
         f" ROW_NUMBER() OVER (PARTITION BY o.user_id ORDER BY"
         f" CASE WHEN {expired} IS NULL THEN 0 ELSE 1 END,"
         f" CASE WHEN {created} IS NULL THEN 1 ELSE 0 END, {created} DESC, c.id DESC)"
@@ -517,12 +516,16 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
     )
     writer = _check_credentials(ctx, creds, unchecked)
     result.copied += ctx.execute(
-        f"UPDATE {user} SET nats_jwt = w.jwt, nats_seed_hash = w.seed_hash,"
-        f" nats_public_key = w.public_key, nats_account_id = w.account_id,"
-        f" nats_account_public_key = w.account_public_key, nats_expires_at = w.expires_at,"
+        f"UPDATE {user} SET nats_jwt = {creds.col('c', 'jwt')},"
+        f" nats_seed_hash = {creds.col('c', 'seed_hash')},"
+        f" nats_public_key = {creds.col('c', 'public_key')},"
+        f" nats_account_id = {_natscreds_account(ctx, creds, 'c')},"
+        f" nats_account_public_key = {creds.col('c', 'account_public_key')},"
+        f" nats_expires_at = {creds.col('c', 'expires_at', 'timestamp')},"
         f" nats_expired_at = w.expired_at, nats_legacy_id = w.legacy_id,"
         f" nats_problems = v.codes"
-        f" FROM {candidates} w LEFT JOIN {writer.checked} v ON v.legacy_id = w.legacy_id"
+        f" FROM {candidates} w JOIN {creds.sql} c ON c.id = w.legacy_pk"
+        f" LEFT JOIN {writer.checked} v ON v.legacy_id = w.legacy_id"
         f" WHERE {user}.id = w.user_id AND {moves_on(user)}",
         params,
     )
