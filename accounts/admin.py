@@ -33,6 +33,7 @@ from accounts.models import (
     User,
     UserOrigin,
 )
+from authcore.lib.admin_lists import DirectActionCheckbox, EstimatedCountPaginator
 from authcore.lib.masking import mask_digest
 from legacy.admin import legacy_row_link
 from legacy.models import Conflict
@@ -397,7 +398,7 @@ class LoginSessionInline(ViewOnlyInline):
 
 
 @admin.register(User)
-class UserAdmin(UserNatsAdminMixin, auth_admin.UserAdmin):
+class UserAdmin(DirectActionCheckbox, UserNatsAdminMixin, auth_admin.UserAdmin):
     """Django's user admin, adapted: email is the login; there is no first or last name.
 
     The list shows where each user came from and how many keys and conflicts they have,
@@ -438,9 +439,11 @@ class UserAdmin(UserNatsAdminMixin, auth_admin.UserAdmin):
     # users costs an index range, not a sort of the table (with "email" alone, Django
     # appends "-pk" and the order no longer matches the index).
     ordering = ("email", "pk")
-    # "N users" comes from the page's own count. Django's second count of the whole table,
-    # run on every view for the "(M total)" it shows beside a search's results, is skipped.
+    # "N users" comes from the page's own count (an estimate past half a million users,
+    # authcore/lib/admin_lists.py). Django's second count of the whole table, run on
+    # every view for the "(M total)" it shows beside a search's results, is skipped.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("username", "full_name")}),
@@ -545,7 +548,7 @@ class CopiedRowsViewOnly:
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(DirectActionCheckbox, admin.ModelAdmin):
     """API keys: new keys come from the API, so there is no add page here."""
 
     list_display = (
@@ -561,6 +564,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     list_filter = ("is_active", LEGACY_SOURCE_FILTER)
     show_full_result_count = False  # about one key per person: counted once a page
+    paginator = EstimatedCountPaginator
     search_fields = ("prefix", "name", "user__email")
     exclude = ("digest",)
     fields = (
@@ -663,6 +667,7 @@ class LoginSessionAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     list_filter = (SessionStateFilter, LEGACY_SOURCE_FILTER)
     show_full_result_count = False  # sessions outnumber people: counted once a page
+    paginator = EstimatedCountPaginator
     search_fields = ("user__email", "ip_address", "user_agent")
     fields = (
         "user",
@@ -789,6 +794,7 @@ class UserOriginAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     list_filter = (("source", IndexedValuesFilter),)  # leads accounts_origin_unique
     show_full_result_count = False  # one row per legacy person row: counted once a page
+    paginator = EstimatedCountPaginator
     search_fields = ("legacy_id", "legacy_email", "user__email")
     actions = None
 

@@ -174,6 +174,10 @@ LEGACY_COPY_CHUNK_ROWS = env.int("LEGACY_COPY_CHUNK_ROWS", default=50_000)
 # checks them once afterwards (PostgreSQL, outside migrate; legacy/engine/foreign_keys.py).
 LEGACY_COPY_SUSPEND_FK_ROWS = env.int("LEGACY_COPY_SUSPEND_FK_ROWS", default=100_000)
 
+# An unfiltered admin list of a PostgreSQL table past this many rows shows the planner's
+# estimate ("about N") instead of counting every row (authcore/lib/admin_lists.py).
+ADMIN_COUNT_ESTIMATE_ABOVE = env.int("ADMIN_COUNT_ESTIMATE_ABOVE", default=500_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, UserOrigin
 from authcore.lib import hash_formats
+from authcore.lib.admin_lists import EstimatedCountPaginator
 from authcore.lib.emails import TRIMMED_CHARACTERS
 from authcore.lib.masking import mask_digest
 from legacy.engine.issues import REJECTED, WARNING
@@ -467,11 +468,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """Viewable by staff with the view permission; never added to, changed or deleted.
 
     These tables run to millions of rows: a page counts its rows once, not a second time
-    for the whole table (Django's "N results (M total)" under a search or filter).
+    for the whole table (Django's "N results (M total)" under a search or filter), and an
+    unfiltered page of a very large table shows an estimate (authcore/lib/admin_lists.py).
     """
 
     actions = None
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -3,9 +3,10 @@
 bench/ times them (issue 7: a page of the users and of the legacy users changelist under
 300 ms at 1,000,000 rows). These tests pin what makes that possible, whatever the number of
 rows: no filter reads a whole table for its choices (``SELECT DISTINCT``), the rows are
-counted once (not a second time for "N results (M total)"), the users' default order is
-one an index gives without sorting, and the number of queries does not grow with the rows
-on the page.
+counted once (not a second time for "N results (M total)"), and not at all on an
+unfiltered page of a table past ``ADMIN_COUNT_ESTIMATE_ABOVE`` rows (the planner's
+estimate, "about N"), the users' default order is one an index gives without sorting, and
+the number of queries does not grow with the rows on the page.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.admin import ModelAdmin, site
 from django.contrib.auth.models import Group
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
@@ -22,6 +24,7 @@ from django.utils import timezone
 
 from accounts.admin import UserAdmin
 from accounts.models import ApiKey, RoleGroup, User, UserOrigin
+from authcore.lib.admin_lists import estimated_rows
 from legacy.models import AuthUser
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +142,92 @@ def test_users_page_is_read_from_the_index_without_sorting(admin_client):
 
     assert "accounts_user_email_id_idx" in plan
     assert "Sort" not in plan
+
+
+# ---- very large tables: an estimate, not a count -------------------------------------------
+
+
+def analyse(model: type[models.Model]) -> None:
+    """Planner statistics, as autovacuum or the copy would leave them."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def counts_of(statements: list[str], model: type[models.Model]) -> list[str]:
+    quoted = connection.ops.quote_name(model._meta.db_table)
+    return [sql for sql in statements if sql.startswith("SELECT COUNT(") and quoted in sql]
+
+
+@pytest.mark.postgres
+def test_users_page_past_the_threshold_shows_the_planners_estimate(admin_client, settings):
+    settings.ADMIN_COUNT_ESTIMATE_ABOVE = 3
+    make_users(6)
+    analyse(User)
+
+    html, statements = page(admin_client, User)
+
+    assert counts_of(statements, User) == []
+    assert re.search(r"about 7 users", html)  # six, and the admin
+    assert "u5@example.com" in html
+
+
+@pytest.mark.postgres
+def test_a_search_or_filter_is_counted_exactly_past_the_threshold(admin_client, settings):
+    settings.ADMIN_COUNT_ESTIMATE_ABOVE = 3
+    make_users(6)
+    analyse(User)
+
+    searched, searched_statements = page(admin_client, User, q="u1@")
+    filtered, filtered_statements = page(admin_client, User, legacy_source="users")
+
+    assert len(counts_of(searched_statements, User)) == 1
+    assert len(counts_of(filtered_statements, User)) == 1
+    assert "about" not in searched and re.search(r"\b1 user\b", searched)
+    assert "about" not in filtered and re.search(r"\b2 users\b", filtered)
+
+
+def test_below_the_threshold_or_on_sqlite_the_page_counts_exactly(admin_client):
+    make_users(6)
+    analyse(User)
+
+    html, statements = page(admin_client, User)
+
+    assert len(counts_of(statements, User)) == 1
+    assert "about" not in html and re.search(r"\b7 users\b", html)
+
+
+def test_only_an_unfiltered_postgresql_queryset_has_an_estimate():
+    make_users(2)
+    analyse(User)
+
+    assert estimated_rows(User.objects.filter(email__startswith="u")) is None
+    assert estimated_rows(User.objects.distinct()) is None
+    assert estimated_rows(User.objects.none()) is None
+    whole = estimated_rows(User.objects.order_by("email"))
+    assert whole == (2 if connection.vendor == "postgresql" else None)
+
+
+@pytest.mark.postgres
+def test_legacy_users_page_past_the_threshold_shows_the_planners_estimate(
+    admin_client, legacy, settings
+):
+    settings.ADMIN_COUNT_ESTIMATE_ABOVE = 3
+    for n in range(5):
+        legacy.user(f"u{n}@example.com", role="member")
+    analyse(AuthUser)
+
+    html, statements = page(admin_client, AuthUser)
+
+    assert counts_of(statements, AuthUser) == []
+    assert re.search(r"about 5 ", html)
+    assert "u4@example.com" in html
+
+
+def test_the_action_checkbox_is_djangos_own_html():
+    user = User(pk=7, email='a&b<"x>@example.com')
+    admin = site._registry[User]
+
+    assert admin.action_checkbox(user) == ModelAdmin.action_checkbox(admin, user)
 
 
 # ---- legacy users -------------------------------------------------------------------------
