@@ -114,13 +114,21 @@ class Context:
             while batch := cursor.fetchmany(chunk):
                 yield from batch
 
-    def stage(self, name: str, select_sql: str, params: Params, order_by: str | None = None) -> str:
+    def stage(
+        self,
+        name: str,
+        select_sql: str,
+        params: Params,
+        order_by: str | None = None,
+        numbered: bool = False,
+    ) -> str:
         """Materialise ``select_sql`` as a temporary table; return its quoted name.
 
         Steps that would each re-run an expensive query (an anti-join over a big legacy
         table, regexes on every row) read the staged rows instead. With ``order_by``
         (over alias ``n``) each staged row gets ``seq``, its place in that order, for
-        ``chunks``.
+        ``chunks``. A query that numbers its rows itself (``numbered``: its ``seq`` column,
+        from 1 without gaps) spares that sort where it sorts the rows anyway.
         """
         table = self.dialect.quote(f"authcore_stage_{name}")
         self.execute(f"DROP TABLE IF EXISTS {table}", Params())
@@ -132,6 +140,7 @@ class Context:
                 f" ROW_NUMBER() OVER (ORDER BY {order_by}) AS seq FROM ({select_sql}) n",
                 params,
             )
+        if order_by is not None or numbered:
             index = self.dialect.quote(f"authcore_stage_{name}_seq")
             self.execute(f"CREATE INDEX {index} ON {table} (seq)", Params())
         if self.dialect.vendor == "postgresql":
