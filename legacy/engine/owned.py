@@ -149,6 +149,7 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
             with ctx.unit(reads_legacy=False):
                 _copy_chunk(ctx, table, spec, new, params, fixed)
     ctx.drop_stage(staged)
+    ctx.grown(spec.target)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
     result.already_done = max(result.rows - result.rejected - result.copied, 0)
@@ -190,7 +191,7 @@ def _copy_chunk(
     ctx.report.table(table.key).copied += copied
     if fixed:
         clear_fixed(ctx, table.key, new)
-    ctx.grew(spec.target, copied)
+    ctx.grew(spec.target, copied, read_later=True)  # no statement of this step reads it
 
 
 def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verification) -> None:
