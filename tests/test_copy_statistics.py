@@ -1,8 +1,9 @@
 """Planner statistics during a copy: refreshed as a table grows where the step reads it,
 once at the step's end where the step only writes it (legacy/engine/context.py, ``grew``).
 
-Each ANALYZE samples the whole table; five per million keys were 1.5 s that no statement
-of the step needed. Whatever the schedule, the statistics are fresh when the step ends.
+Each ANALYZE reads a sample of the table's pages; five per million keys were 1.5 s that no
+statement of the step needed. Whatever the schedule, the statistics are fresh when the step
+ends.
 """
 
 from __future__ import annotations
