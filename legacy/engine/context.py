@@ -210,7 +210,7 @@ class Context:
                 self._analysed_rows[label] = self._planner_rows(label)
                 self._written_rows[label] = 0
 
-    def grew(self, label: str, rows: int, read_later: bool = False) -> None:
+    def grew(self, label: str, rows: int, plans_unchanged: bool = False) -> None:
         """Note ``rows`` inserted into ``label``; ANALYZE it once it has doubled (or at once,
         if it had no statistics).
 
@@ -218,9 +218,10 @@ class Context:
         lacks after an insert is only the first statistics of a table that was empty, and
         column statistics that drift as the table grows: one ANALYZE per doubling keeps
         them within a factor of two at a cost that does not grow with the number of units.
-        A table that the rest of its step only writes (``read_later``) has no statement
-        to plan until the step is over: its doublings wait for ``grown`` at the step's
-        end, one ANALYZE where a million keys took five (1.5 s).
+        Where no statement of the rest of the step would be planned differently
+        (``plans_unchanged``: the step only writes the table, or reads it only by index
+        look-ups, ``index_joins``), its doublings wait for ``grown`` at the step's end:
+        one ANALYZE where a million keys took five (1.5 s).
         """
         if self.dialect.vendor != "postgresql" or not rows:
             return
@@ -232,12 +233,12 @@ class Context:
         # A table the planner believes empty gets statistics at once, however few rows it
         # got: a thousand tenants taken for a handful made a nested loop of a million users
         # over them (70 s).
-        if known <= 0 or (not read_later and written >= max(ANALYZE_AFTER_ROWS, known)):
+        if known <= 0 or (not plans_unchanged and written >= max(ANALYZE_AFTER_ROWS, known)):
             self.refresh_statistics(label)
 
     def grown(self, label: str) -> None:
         """At the end of a step: ANALYZE ``label`` if what it got (``grew`` with
-        ``read_later``) doubled it since its last statistics."""
+        ``plans_unchanged``) doubled it since its last statistics."""
         written = self._written_rows.get(label, 0)
         if written and written >= max(ANALYZE_AFTER_ROWS, self._analysed_rows.get(label, 0)):
             self.refresh_statistics(label)

@@ -191,7 +191,7 @@ def _copy_chunk(
     ctx.report.table(table.key).copied += copied
     if fixed:
         clear_fixed(ctx, table.key, new)
-    ctx.grew(spec.target, copied, read_later=True)  # no statement of this step reads it
+    ctx.grew(spec.target, copied, plans_unchanged=True)  # the step never reads it
 
 
 def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verification) -> None:

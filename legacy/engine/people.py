@@ -129,6 +129,7 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
             with ctx.unit(reads_legacy=False):
                 attached += _copy_staged(ctx, table, cols, chunk, fixed)
     ctx.drop_stage(staged)
+    ctx.grown("accounts.User")
     ctx.grown("accounts.UserOrigin")
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
@@ -174,7 +175,8 @@ def _copy_staged(
         f" ON CONFLICT (LOWER(email)) DO NOTHING",
         params,
     )
-    ctx.grew("accounts.User", created)
+    # Read in the units by index look-ups only (below, and the insert's ON CONFLICT).
+    ctx.grew("accounts.User", created, plans_unchanged=True)
     if fixed:
         clear_fixed(ctx, table.key, new)
     with ctx.index_joins():
@@ -186,7 +188,7 @@ def _copy_staged(
             f" WHERE n.reject_reason IS NULL",
             params,
         )
-        ctx.grew("accounts.UserOrigin", attached, read_later=True)  # the units never read it
+        ctx.grew("accounts.UserOrigin", attached, plans_unchanged=True)  # never read here
         result.copied += created
         result.merged += attached - created
         mergers = _mergers(ctx, new, winners, created)
