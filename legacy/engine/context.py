@@ -192,8 +192,8 @@ class Context:
         tables are never written). Nothing else is lost: PostgreSQL writes its log in
         order, so the next commit that waits (the run's record at its end, or any other
         session's write) makes every unit before it durable, and a run is only reported
-        done after that. Units waited about 55 ms each for their commits at a million
-        people (5 s of a whole run).
+        done after that. At a million people a unit of keys waited 23 ms for its commit,
+        and 2 ms without waiting for the disk.
         """
         if self.dialect.vendor == "postgresql":
             self.execute("SET LOCAL synchronous_commit = off", Params())
