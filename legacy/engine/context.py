@@ -227,21 +227,26 @@ class Context:
             return
         if label not in self._analysed_rows:
             self._analysed_rows[label] = self._planner_rows(label)
-        written = self._written_rows.get(label, 0) + rows
-        self._written_rows[label] = written
+        self._written_rows[label] = self._written_rows.get(label, 0) + rows
         known = self._analysed_rows[label]
         # A table the planner believes empty gets statistics at once, however few rows it
         # got: a thousand tenants taken for a handful made a nested loop of a million users
         # over them (70 s).
-        if known <= 0 or (not plans_unchanged and written >= max(ANALYZE_AFTER_ROWS, known)):
+        if known <= 0 or (not plans_unchanged and self._doubled(label)):
             self.refresh_statistics(label)
 
     def grown(self, label: str) -> None:
         """At the end of a step: ANALYZE ``label`` if what it got (``grew`` with
         ``plans_unchanged``) doubled it since its last statistics."""
-        written = self._written_rows.get(label, 0)
-        if written and written >= max(ANALYZE_AFTER_ROWS, self._analysed_rows.get(label, 0)):
+        if self._doubled(label):
             self.refresh_statistics(label)
+
+    def _doubled(self, label: str) -> bool:
+        """Rows written to ``label`` since its last statistics reach what they knew of (and
+        at least ``ANALYZE_AFTER_ROWS``)."""
+        written = self._written_rows.get(label, 0)
+        known = self._analysed_rows.get(label, 0)
+        return written > 0 and written >= max(ANALYZE_AFTER_ROWS, known)
 
     def noted(self, label: str) -> bool:
         """Whether this run has noted writes to ``label`` through ``grew``."""
