@@ -35,7 +35,10 @@ def was_rejected(ctx: Context, legacy_id: str, params: Params) -> str:
     """SQL: 1 if the row of ``%(source)s`` with id ``legacy_id`` has a rejection on record.
 
     Staged once per table, so that each unit forgets the rejections of its fixed rows
-    without comparing its rows with every rejection of the source.
+    without comparing its rows with every rejection of the source. A correlated
+    subquery, which PostgreSQL runs in the leader process only: in a staging query, put
+    it in a level above the per-row checks, never beside them, or none of them runs in
+    parallel workers.
     """
     issue = ctx.table_of("legacy.RowIssue")
     return (

