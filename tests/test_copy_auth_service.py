@@ -185,6 +185,23 @@ def test_a_sign_up_between_staging_and_copy_still_fails_closed(legacy):
     assert Conflict.objects.filter(user=user, field="is_active").exists()
 
 
+def test_a_sign_up_between_staging_and_copy_does_not_get_the_legacy_role(legacy):
+    """The legacy row's role goes to the user that row created, never to a stranger who
+    signed up under the same address while the copy ran."""
+    legacy.user("ann@example.com", "pw", role="admin")
+    legacy.user("bob@example.com", "pw", role="admin")
+
+    def sign_up_when_users_start(table: str, done: int, total: int) -> None:
+        if table == "users" and done == 0:
+            User.objects.create_user(email="Ann@example.com", password="signed-up")
+
+    copy(progress=sign_up_when_users_start)
+
+    assert list(User.objects.get(email="Ann@example.com").groups.all()) == []
+    bob = User.objects.get(email="bob@example.com")
+    assert [g.name for g in bob.groups.all()] == ["admin"]
+
+
 def test_inactive_in_any_row_means_inactive(legacy):
     legacy.user("ann@example.com", "pw", is_active=True)
     legacy.user("ANN@example.com", "pw", is_active=False)

@@ -368,9 +368,9 @@ def _grant_roles(
     """Each user the unit created joins the group of its winning row's role.
 
     Those users are new, with no groups yet: no anti-join. A winning row whose origin was
-    deleted by hand finds the user it made in an earlier run by its legacy id; staging saw
-    that user (``existing_user``), whose groups are left as they are (an admin may have
-    taken the role away).
+    deleted by hand finds the user it made in an earlier run; staging saw that user
+    (``existing_user``), whose groups are left as they are (an admin may have taken the
+    role away).
     """
     if cols.role == "NULL":
         return
@@ -381,9 +381,16 @@ def _grant_roles(
     role = role_key(ctx, "n.role", params)
     ctx.execute(
         f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id"
-        f" FROM {new} n JOIN {user} u ON u.legacy_source = %(source)s"
-        f" AND u.legacy_id = n.legacy_id AND {first_rows} AND n.existing_user IS NULL"
-        f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''",
+        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
+        f" AND {first_rows} AND n.existing_user IS NULL"
+        f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''"
+        # Only the user this very row created: someone who signed up under the address
+        # meanwhile keeps their own user, without the legacy row's rights. Checked on
+        # the user found by its address, never used to find it (COALESCE keeps it off
+        # the index): the unit's rows follow the email index, not the legacy ids, and
+        # a million look-ups by legacy id took a second longer.
+        f" AND COALESCE(u.legacy_source, '') = %(source)s"
+        f" AND COALESCE(u.legacy_id, '') = n.legacy_id",
         params,
     )
 
