@@ -185,6 +185,32 @@ def test_a_sign_up_between_staging_and_copy_still_fails_closed(legacy):
     assert Conflict.objects.filter(user=user, field="is_active").exists()
 
 
+@pytest.mark.parametrize("change", ["deleted", "readdressed"])
+def test_a_user_gone_between_staging_and_copy_is_made_again(legacy, change):
+    """Staging saw Ann's user, so her new row would merge into it. Before the unit runs
+    an admin deletes that user, or gives it another address: the unit notices, and the
+    new row makes a user of its own instead of being left without one."""
+    legacy.user("ann@example.com", "pw")
+    copy()
+    second = legacy.user("ANN@example.com", "pw")
+
+    def change_ann_when_users_start(table: str, done: int, total: int) -> None:
+        if table == "users" and done == 0:
+            ann = User.objects.get(email="ann@example.com")
+            if change == "deleted":
+                ann.delete()
+            else:
+                ann.email = "ann.elsewhere@example.com"
+                ann.save()
+
+    report = copy(progress=change_ann_when_users_start)
+
+    made = User.objects.get(email="ANN@example.com")
+    assert made.legacy_id == str(second)
+    assert UserOrigin.objects.get(source="users", legacy_id=str(second)).user == made
+    assert report.tables["users"].copied == 1
+
+
 def test_a_sign_up_between_staging_and_copy_does_not_get_the_legacy_role(legacy):
     """The legacy row's role goes to the user that row created, never to a stranger who
     signed up under the same address while the copy ran."""

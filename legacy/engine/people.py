@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
+
 from legacy.engine.context import Context
 from legacy.engine.foreign_keys import checked_afterwards
 from legacy.engine.issues import (
@@ -170,18 +172,9 @@ def _copy_staged(
         params,
     )
     winners = "n.reject_reason IS NULL AND n.position = 1"
-    created = ctx.execute(
-        f"INSERT INTO {user} (email, password, username, full_name, is_active, is_staff,"
-        f" is_superuser, is_verified, date_joined, last_login, legacy_source, legacy_id)"
-        f" SELECT n.email, n.password, n.username, n.full_name, n.is_active, FALSE,"
-        f" n.is_superuser, n.is_verified, n.date_joined, n.last_login, %(source)s, n.legacy_id"
-        f" FROM {new} n WHERE {winners}"
-        # A person who has a user already is skipped by the case-insensitive unique index
-        # itself: a probe per row, where an anti-join would read the whole user table in
-        # every unit. Any other unique conflict still fails the unit.
-        f" ON CONFLICT (LOWER(email)) DO NOTHING",
-        params,
-    )
+    with ctx.index_joins():
+        expected, vanished = _staged_guesses(ctx, new, winners)
+    created = _create_users(ctx, new, winners, params, plain=not vanished)
     # Read in the units by index look-ups only (below, and the insert's ON CONFLICT).
     ctx.grew("accounts.User", created, plans_unchanged=True)
     if fixed:
@@ -198,7 +191,7 @@ def _copy_staged(
         ctx.grew("accounts.UserOrigin", attached, plans_unchanged=True)  # never read here
         result.copied += created
         result.merged += attached - created
-        mergers = _mergers(ctx, new, winners, created)
+        mergers = _mergers(created == expected and not vanished)
         _record_conflicts(ctx, table, cols, new, mergers)
         _fail_closed(ctx, table, new, mergers)
         if cols.verified_carries_over:
@@ -207,23 +200,58 @@ def _copy_staged(
     return attached
 
 
-def _mergers(ctx: Context, new: str, winners: str, created: int) -> str:
-    """A condition on staged rows ``n``: those that may have merged into a user.
-
-    Staging knew which people already had a user, so only rows after a person's first
-    one, or of a person with a user, merge: a few rows, not the unit. Unless the users
-    changed since (a sign-up in authcore took an address, an admin deleted a user): then
-    the created count tells, and every row of the unit is compared.
-    """
+def _staged_guesses(ctx: Context, new: str, winners: str) -> tuple[int, int]:
+    """What staging saw, and what no longer holds: (people of the unit who had no user,
+    users staging found for the others that are gone or no longer have the address)."""
     user = ctx.table_of("accounts.User")
     expected, vanished = ctx.rows(
         f"SELECT COALESCE(SUM(CASE WHEN n.existing_user IS NULL THEN 1 ELSE 0 END), 0),"
         f" COALESCE(SUM(CASE WHEN n.existing_user IS NOT NULL AND NOT EXISTS"
-        f" (SELECT 1 FROM {user} u WHERE u.id = n.existing_user) THEN 1 ELSE 0 END), 0)"
+        f" (SELECT 1 FROM {user} u WHERE u.id = n.existing_user"
+        f" AND LOWER(u.email) = n.email_key) THEN 1 ELSE 0 END), 0)"
         f" FROM {new} n WHERE {winners}",
         Params(),
     )[0]
-    if created == expected and not vanished:
+    return expected, vanished
+
+
+def _create_users(ctx: Context, new: str, winners: str, params: Params, plain: bool) -> int:
+    """One user for each person of the unit who has none; returns how many were created.
+
+    ``plain`` (every user staging found is still there): the people staging found
+    without a user go in by a plain insert, as ON CONFLICT's speculative insertion cost
+    3.2 s a million users. If someone took one of their addresses since (a sign-up),
+    that insert fails on the unique index; it is undone (a savepoint) and the careful
+    insert below runs instead. Any other unique conflict fails the unit either way.
+    """
+    user = ctx.table_of("accounts.User")
+    insert = (
+        f"INSERT INTO {user} (email, password, username, full_name, is_active, is_staff,"
+        f" is_superuser, is_verified, date_joined, last_login, legacy_source, legacy_id)"
+        f" SELECT n.email, n.password, n.username, n.full_name, n.is_active, FALSE,"
+        f" n.is_superuser, n.is_verified, n.date_joined, n.last_login, %(source)s, n.legacy_id"
+        f" FROM {new} n WHERE {winners}"
+    )
+    if plain:
+        try:
+            with transaction.atomic(using=ctx.connection.alias):
+                return ctx.execute(f"{insert} AND n.existing_user IS NULL", params)
+        except IntegrityError:
+            pass  # an address was taken since staging
+    # A person who has a user now is skipped by the case-insensitive unique index itself:
+    # a probe per row, where an anti-join would read the whole user table in every unit.
+    return ctx.execute(f"{insert} ON CONFLICT (LOWER(email)) DO NOTHING", params)
+
+
+def _mergers(staging_held: bool) -> str:
+    """A condition on staged rows ``n``: those that may have merged into a user.
+
+    Staging knew which people already had a user, so only rows after a person's first
+    one, or of a person with a user, merge: a few rows, not the unit. Unless the users
+    changed since (a sign-up in authcore took an address, an admin deleted a user or
+    changed an address): then every row of the unit is compared.
+    """
+    if staging_held:
         return "(n.position > 1 OR n.existing_user IS NOT NULL)"
     return "1 = 1"
 
