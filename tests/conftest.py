@@ -119,6 +119,13 @@ class LegacyDB:
             "user_api_keys", user_id=user_id, key_hash=sha256_hex(token), **values
         )
 
+    def people_with_keys(self, count: int, first: int = 1) -> None:
+        """``count`` people p<n>@example.com from n = ``first``, each with one key
+        token-<n>; their roles alternate between member and admin."""
+        for n in range(first, first + count):
+            role = "member" if n % 2 else "admin"
+            self.api_key(self.user(f"p{n}@example.com", "pw", role=role), f"token-{n}")
+
     def allow_orphans(self, key: str) -> None:
         """Drop the table's foreign keys, as deployments that never had them (PostgreSQL)."""
         if self.vendor != "postgresql":

@@ -35,8 +35,7 @@ def copied_in_units(legacy_committed, settings, monkeypatch) -> list[str]:
     the statements of the run, in order."""
     settings.LEGACY_COPY_CHUNK_ROWS = 10
     monkeypatch.setattr(context, "ANALYZE_AFTER_ROWS", 1)
-    for n in range(PEOPLE):
-        legacy_committed.api_key(legacy_committed.user(f"p{n}@example.com", "pw"), f"token-{n}")
+    legacy_committed.people_with_keys(PEOPLE)
     with CaptureQueriesContext(connection) as captured:
         copy_legacy(apps, sources=["auth_service"])
     return [query["sql"] for query in captured.captured_queries]

@@ -36,12 +36,6 @@ def origin_key_in_place() -> bool:
     return any(table == ORIGIN_FK for table, *_ in foreign_keys_now())
 
 
-def fill(legacy, first: int = 1, count: int = PEOPLE) -> None:
-    for n in range(first, first + count):
-        user_id = legacy.user(f"p{n}@example.com", "pw", role="member" if n % 2 else "admin")
-        legacy.api_key(user_id, f"token-{n}")
-
-
 class Watch:
     """A progress callback noting, between units, whether origins are checked per row."""
 
@@ -61,7 +55,7 @@ class Watch:
 def people(legacy_committed, settings):
     settings.LEGACY_COPY_CHUNK_ROWS = 50
     settings.LEGACY_COPY_SUSPEND_FK_ROWS = 100
-    fill(legacy_committed)
+    legacy_committed.people_with_keys(PEOPLE)
     return legacy_committed
 
 
@@ -133,7 +127,7 @@ def test_a_small_step_keeps_per_row_checks(people, settings):
 @pytest.mark.postgres
 def test_few_new_rows_into_a_large_table_keep_per_row_checks(people, settings):
     copy_legacy(apps)
-    fill(people, first=PEOPLE + 1, count=PEOPLE // 20)  # under an eighth of the origins
+    people.people_with_keys(PEOPLE // 20, first=PEOPLE + 1)  # under an eighth of the origins
     settings.LEGACY_COPY_SUSPEND_FK_ROWS = 1
     watch = Watch()
     copy_legacy(apps, progress=watch)
@@ -203,7 +197,7 @@ def test_tables_someone_holds_keep_per_row_checks(people, monkeypatch):
 
 def test_nothing_is_set_aside_on_sqlite_or_in_a_transaction(legacy, settings):
     settings.LEGACY_COPY_SUSPEND_FK_ROWS = 1
-    fill(legacy, count=20)
+    legacy.people_with_keys(20)
     watch = Watch()
     copy_legacy(apps, progress=watch)  # in the test's transaction, as in a migration
     assert watch.seen and all(watch.seen)

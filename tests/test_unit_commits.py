@@ -18,11 +18,6 @@ ASYNC = "SET LOCAL synchronous_commit = off"
 PEOPLE = 30
 
 
-def fill(legacy) -> None:
-    for n in range(PEOPLE):
-        legacy.api_key(legacy.user(f"p{n}@example.com", "pw"), f"token-{n}")
-
-
 def synchronous_commit() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
@@ -32,7 +27,7 @@ def synchronous_commit() -> str:
 @pytest.mark.postgres
 def test_each_unit_of_a_command_run_commits_without_waiting(legacy_committed, settings):
     settings.LEGACY_COPY_CHUNK_ROWS = 10
-    fill(legacy_committed)
+    legacy_committed.people_with_keys(PEOPLE)
     with CaptureQueriesContext(connection) as captured:
         report = copy_legacy(apps, sources=["auth_service"])
     statements = [query["sql"] for query in captured.captured_queries]
@@ -49,7 +44,7 @@ def test_each_unit_of_a_command_run_commits_without_waiting(legacy_committed, se
 @pytest.mark.postgres
 def test_a_copy_inside_a_transaction_leaves_the_commit_to_it(legacy):
     """A migration's RunPython, a dry run: the outer transaction commits as it would."""
-    fill(legacy)
+    legacy.people_with_keys(PEOPLE)
     with CaptureQueriesContext(connection) as captured, transaction.atomic():
         report = copy_legacy(apps, sources=["auth_service"])
         assert synchronous_commit() == "on"
