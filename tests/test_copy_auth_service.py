@@ -322,9 +322,27 @@ def test_a_fixed_row_is_copied_and_its_rejection_forgotten(legacy):
     assert not RowIssue.objects.filter(legacy_id=str(uid)).exists()
 
 
+def test_a_key_whose_owner_is_fixed_is_copied_and_its_rejection_forgotten(legacy):
+    uid = legacy.user("ann at example.com", "pw")
+    key = legacy.api_key(uid, "token-1")
+    legacy.user("bob@example.com", "pw")
+    copy()
+    assert RowIssue.objects.filter(source="user_api_keys", legacy_id=str(key)).exists()
+
+    legacy.execute(
+        f"UPDATE {legacy.table('users')} SET email = %s WHERE id = %s", ["ann@example.com", uid]
+    )
+    with override_settings(LEGACY_COPY_CHUNK_ROWS=1):
+        report = copy()
+
+    assert ApiKey.objects.get(legacy_id=str(key)).user.email == "ann@example.com"
+    assert not RowIssue.objects.filter(legacy_id__in=[str(uid), str(key)]).exists()
+    assert report.tables["user_api_keys"].rejected == 0
+
+
 def test_a_row_rejected_for_two_reasons_in_turn_is_copied_once_when_fixed(legacy):
     """Each rejection stays on record under its own reason; staging still sees the row
-    once (its earlier rejections are joined as one), so it is copied once."""
+    once, so it is copied once."""
     uid = legacy.user("ann at example.com", "pw")
     bob = legacy.user("bob@example.com", "pw")
     legacy.api_key(bob, "token-0")
