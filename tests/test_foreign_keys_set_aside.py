@@ -30,23 +30,28 @@ def foreign_keys_now() -> set[tuple[str, str, str, bool]]:
         return set(cursor.fetchall())
 
 
-def origin_key_in_place() -> bool:
+def key_in_place(table: str = ORIGIN_FK) -> bool:
+    """Whether ``table``'s foreign keys are in place (its rows checked one by one)."""
     if connection.vendor != "postgresql":
         return True  # SQLite's foreign keys are part of the table: never set aside
-    return any(table == ORIGIN_FK for table, *_ in foreign_keys_now())
+    return any(name == table for name, *_ in foreign_keys_now())
 
 
 class Watch:
-    """A progress callback noting, between units, whether origins are checked per row."""
+    """A progress callback noting, between units, whether rows of ``key``'s table (the
+    origins, unless told) are checked per row."""
 
-    def __init__(self, fail_after: int | None = None, table: str = "users") -> None:
+    def __init__(
+        self, fail_after: int | None = None, table: str = "users", key: str = ORIGIN_FK
+    ) -> None:
         self.seen: list[bool] = []
         self.fail_after = fail_after
         self.table = table
+        self.key = key
 
     def __call__(self, table: str, done: int, total: int) -> None:
         if table == self.table and done:
-            self.seen.append(origin_key_in_place())
+            self.seen.append(key_in_place(self.key))
             if self.fail_after is not None and len(self.seen) >= self.fail_after:
                 raise RuntimeError("stopped by the test")
 
@@ -88,15 +93,10 @@ def test_a_large_step_copies_without_per_row_checks_and_puts_them_back(people):
 @pytest.mark.postgres
 def test_the_user_tables_own_key_is_set_aside_with_the_others(people):
     """Empty in every copied user, it still queued a check per inserted row."""
-    seen: list[bool] = []
-
-    def watch(table: str, done: int, total: int) -> None:
-        if table == "users" and done:
-            seen.append(any(t == "accounts_user" for t, *_ in foreign_keys_now()))
-
+    watch = Watch(key="accounts_user")
     before = foreign_keys_now()
     copy_legacy(apps, sources=["auth_service"], progress=watch)
-    assert seen and not any(seen)
+    assert watch.seen and not any(watch.seen)
     assert foreign_keys_now() == before
 
 
