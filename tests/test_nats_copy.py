@@ -301,6 +301,35 @@ def test_a_retirement_after_the_copy_reaches_the_user(legacy, nats):
     assert verify_legacy(apps).verification.ok
 
 
+def test_a_superseded_row_that_wins_later_is_carried_and_no_longer_listed(legacy, nats):
+    uid = legacy.user("ann@example.com")
+    account = nats.account()
+    older = nats.credential(uid, account, created_at=NOW - DAY)
+    newer = nats.credential(uid, account, created_at=NOW)
+    copy()
+    assert issues() == {(str(older.id), "warning", "credential_superseded")}
+    # The newer one is retired in the old table: the older, still valid, wins again.
+    legacy.execute(
+        f"UPDATE {legacy.table('nats_user_credential')} SET expired_at = %s WHERE id = %s",
+        [NOW, newer.id],
+    )
+
+    report = copy()
+
+    user = User.objects.get()
+    assert (user.nats_legacy_id, user.nats_expired_at) == (str(older.id), None)
+    assert issues() == {(str(newer.id), "warning", "credential_superseded")}
+    detail = RowIssue.objects.get(legacy_id=str(newer.id)).detail
+    assert detail == f"user {user.pk} carries nats_user_credential#{older.id}"
+    result = report.tables["nats_user_credential"]
+    assert (result.copied, result.merged) == (1, 1)
+    assert verify_legacy(apps).verification.ok
+    # And a third run has nothing left to do.
+    again = copy().tables["nats_user_credential"]
+    assert (again.copied, again.merged) == (0, 0)
+    assert issues() == {(str(newer.id), "warning", "credential_superseded")}
+
+
 def test_a_credential_issued_in_authcore_is_kept(legacy, nats):
     uid = legacy.user("ann@example.com")
     copy()
