@@ -297,6 +297,30 @@ def test_tenants_and_memberships(legacy):
     assert verify_legacy(apps).verification.ok
 
 
+def test_a_row_naming_a_tenant_not_copied_is_reported_and_counted(legacy):
+    """The memberships' rows are the copied people's rows that name a tenant: one naming a
+    tenant that was not copied is a warning; a person not copied is not counted."""
+    acme = legacy.insert("clients", name="Acme", slug="acme")
+    nameless = legacy.insert("clients", name="Nameless", slug=" ")  # rejected: slug_empty
+    legacy.user("ann@example.com", "pw", client_id=acme, role="admin")
+    bob = legacy.user("bob@example.com", "pw", client_id=nameless, role="admin")
+    legacy.user("not-an-email", "pw", client_id=acme, role="admin")
+
+    report = copy()
+
+    assert set(Membership.objects.values_list("user__email", "tenant__slug")) == {
+        ("ann@example.com", "acme")
+    }
+    issue = RowIssue.objects.get(source="users", reason="tenant_missing")
+    assert (issue.legacy_id, issue.kind) == (str(bob), "warning")
+    assert issue.detail == f"client {nameless}"
+    result = report.tables["memberships"]
+    assert (result.rows, result.copied) == (2, 1)
+    again = copy()
+    assert again.tables["memberships"].copied == 0
+    assert RowIssue.objects.filter(reason="tenant_missing").count() == 1
+
+
 def test_rows_added_later_join_their_tenant_once(legacy):
     """A later row of a person already member of a tenant adds no second membership, and
     keeps the first row's role; a new person in the same tenant becomes a member."""
