@@ -54,6 +54,24 @@ def state():
     }
 
 
+def retire(legacy, cred) -> None:
+    """The old service retires ``cred``: its expired_at is set."""
+    legacy.execute(
+        f"UPDATE {legacy.table('nats_user_credential')} SET expired_at = %s WHERE id = %s",
+        [NOW, cred.id],
+    )
+
+
+def older_and_newer(legacy, nats):
+    """Ann's two valid credentials, a day apart: the newer wins."""
+    uid = legacy.user("ann@example.com")
+    account = nats.account()
+    return (
+        nats.credential(uid, account, created_at=NOW - DAY),
+        nats.credential(uid, account, created_at=NOW),
+    )
+
+
 def test_a_valid_credential_moves_onto_its_user(legacy, nats):
     uid = legacy.user("ann@example.com")
     account = nats.account("acme")
@@ -271,10 +289,7 @@ def test_a_rotation_after_the_copy_moves_the_user_on(legacy, nats):
     copy()
     # The old service rotates: a new credential, the old one retired.
     second = nats.credential(uid, account, created_at=NOW)
-    legacy.execute(
-        f"UPDATE {legacy.table('nats_user_credential')} SET expired_at = %s WHERE id = %s",
-        [NOW, first.id],
-    )
+    retire(legacy, first)
 
     report = copy()
 
@@ -289,10 +304,7 @@ def test_a_retirement_after_the_copy_reaches_the_user(legacy, nats):
     uid = legacy.user("ann@example.com")
     cred = nats.credential(uid, nats.account())
     copy()
-    legacy.execute(
-        f"UPDATE {legacy.table('nats_user_credential')} SET expired_at = %s WHERE id = %s",
-        [NOW, cred.id],
-    )
+    retire(legacy, cred)
     assert not verify_legacy(apps).verification.ok  # expired_at_differs: wider than legacy
 
     copy()
@@ -302,17 +314,11 @@ def test_a_retirement_after_the_copy_reaches_the_user(legacy, nats):
 
 
 def test_a_superseded_row_that_wins_later_is_carried_and_no_longer_listed(legacy, nats):
-    uid = legacy.user("ann@example.com")
-    account = nats.account()
-    older = nats.credential(uid, account, created_at=NOW - DAY)
-    newer = nats.credential(uid, account, created_at=NOW)
+    older, newer = older_and_newer(legacy, nats)
     copy()
     assert issues() == {(str(older.id), "warning", "credential_superseded")}
     # The newer one is retired in the old table: the older, still valid, wins again.
-    legacy.execute(
-        f"UPDATE {legacy.table('nats_user_credential')} SET expired_at = %s WHERE id = %s",
-        [NOW, newer.id],
-    )
+    retire(legacy, newer)
 
     report = copy()
 
@@ -389,10 +395,7 @@ def test_verify_fails_when_copied_values_are_wrong(legacy, nats):
 
 
 def test_verify_fails_when_a_user_carries_the_wrong_credential(legacy, nats):
-    uid = legacy.user("ann@example.com")
-    account = nats.account()
-    old = nats.credential(uid, account, created_at=NOW - DAY)
-    new = nats.credential(uid, account, created_at=NOW)
+    old, new = older_and_newer(legacy, nats)
     copy()
     User.objects.update(nats_legacy_id=str(old.id))
 
