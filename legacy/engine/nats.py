@@ -127,6 +127,12 @@ def _candidates(ctx: Context, creds: LegacyTable, user_state: bool = False) -> s
     )
 
 
+def _takes_legacy(state: str) -> str:
+    """SQL: the user (its NATS fields read from ``state``, the user table or a copy of them)
+    carries its legacy winner: it holds no credential issued in authcore."""
+    return f"({state}.nats_legacy_id IS NOT NULL OR {state}.nats_public_key IS NULL)"
+
+
 def _credential_rows(
     ctx: Context, creds: LegacyTable, with_user: bool = False, only: str | None = None
 ) -> str:
@@ -514,16 +520,12 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
             ctx, CREDENTIALS, f"SELECT f.legacy_id FROM {fresh} f WHERE EXISTS ({ranked})"
         )
 
-    def takes_legacy(state: str) -> str:
-        """The user carries its legacy winner: it holds no credential issued in authcore."""
-        return f"({state}.nats_legacy_id IS NOT NULL OR {state}.nats_public_key IS NULL)"
-
     def moves_on(state: str) -> str:
         """The user takes winner ``w``'s values: it carries another row, or the same row
         retired since. ``state``: where the user's NATS fields are read, ``w`` itself (its
         copy in the stage) or the user table."""
         return (
-            f"w.position = 1 AND {takes_legacy(state)}"
+            f"w.position = 1 AND {_takes_legacy(state)}"
             f" AND ({d.distinct(f'{state}.nats_legacy_id', 'w.legacy_id')}"
             f" OR {d.distinct(f'{state}.nats_expired_at', 'w.expired_at')})"
         )
@@ -576,7 +578,7 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
     # Each user of a ranked row now carries its winner, unless it holds a credential
     # issued in authcore. A row that won since (its rival was retired) is no longer
     # superseded; every other ranked row is.
-    carried = f"w.position = 1 AND {takes_legacy('w')}"
+    carried = f"w.position = 1 AND {_takes_legacy('w')}"
     ctx.execute(
         f"DELETE FROM {issue} WHERE source = %(source)s AND reason = %(superseded)s"
         f" AND legacy_id IN (SELECT w.legacy_id FROM {candidates} w WHERE {carried})",
@@ -587,7 +589,7 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
         CREDENTIALS,
         WARNING,
         f"SELECT w.legacy_id, %(superseded)s AS reason,"
-        f" CASE WHEN {takes_legacy('w')}"
+        f" CASE WHEN {_takes_legacy('w')}"
         f" THEN {params.add('user ')} || {d.as_text('w.user_id')} || {params.add(' carries ')}"
         f" || %(source)s || '#' || w.winner_id"
         f" ELSE {params.add('the user carries a credential issued in authcore')} END"
@@ -922,7 +924,7 @@ def _verify_credentials(ctx: Context, creds: LegacyTable, v: Verification) -> No
         f"SELECT w.legacy_id, u.email || ' carries ' || COALESCE(u.nats_legacy_id, 'none')"
         f" FROM ({_candidates(ctx, creds)}) w JOIN {user} u ON u.id = w.user_id"
         f" WHERE w.position = 1"
-        f" AND (u.nats_legacy_id IS NOT NULL OR u.nats_public_key IS NULL)"
+        f" AND {_takes_legacy('u')}"
         f" AND {d.distinct('u.nats_legacy_id', 'w.legacy_id')}",
         params,
     )
