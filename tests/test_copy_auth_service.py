@@ -213,19 +213,24 @@ def test_a_user_gone_between_staging_and_copy_is_made_again(legacy, change):
 
 def test_a_sign_up_between_staging_and_copy_does_not_get_the_legacy_role(legacy):
     """The legacy row's role goes to the user that row created, never to a stranger who
-    signed up under the same address while the copy ran."""
-    legacy.user("ann@example.com", "pw", role="admin")
-    legacy.user("bob@example.com", "pw", role="admin")
+    signed up under the same address while the copy ran. Each row is still an origin of
+    the user that has its address, once."""
+    ann_row = legacy.user("ann@example.com", "pw", role="admin")
+    bob_row = legacy.user("bob@example.com", "pw", role="admin")
 
     def sign_up_when_users_start(table: str, done: int, total: int) -> None:
         if table == "users" and done == 0:
             User.objects.create_user(email="Ann@example.com", password="signed-up")
 
-    copy(progress=sign_up_when_users_start)
+    report = copy(progress=sign_up_when_users_start)
 
-    assert list(User.objects.get(email="Ann@example.com").groups.all()) == []
+    ann = User.objects.get(email="Ann@example.com")
+    assert list(ann.groups.all()) == []
     bob = User.objects.get(email="bob@example.com")
     assert [g.name for g in bob.groups.all()] == ["admin"]
+    origins = dict(UserOrigin.objects.values_list("legacy_id", "user"))
+    assert origins == {str(ann_row): ann.pk, str(bob_row): bob.pk}
+    assert (report.tables["users"].copied, report.tables["users"].merged) == (1, 1)
 
 
 def test_inactive_in_any_row_means_inactive(legacy):
