@@ -289,28 +289,11 @@ class Context:
         unit that forbids them (``whole_table_joins``). PostgreSQL only; the settings are
         put back as they were after the block (a migration's transaction goes on).
         """
-        with self._joins_by(hashjoin="off", mergejoin="off", nestloop="on"):
-            yield
-
-    @contextmanager
-    def hash_joins(self) -> Iterator[None]:
-        """Inside a unit: join by hashing, for the block's statements.
-
-        For a join of two sets of a unit's rows where neither side has an index on the
-        join key: should the planner misjudge one side as a handful of rows, a nested
-        loop would scan the other side once per row. PostgreSQL only; the settings are
-        put back as they were after the block.
-        """
-        with self._joins_by(hashjoin="on", nestloop="off"):
-            yield
-
-    @contextmanager
-    def _joins_by(self, **methods: str) -> Iterator[None]:
-        """SET LOCAL enable_<method> for the block, then put back what it was."""
         if self.dialect.vendor != "postgresql":
             yield
             return
-        before = self._planner_settings({f"enable_{m}": on for m, on in methods.items()})
+        wanted = {"enable_hashjoin": "off", "enable_mergejoin": "off", "enable_nestloop": "on"}
+        before = self._planner_settings(wanted)
         yield
         self._planner_settings(before)
 

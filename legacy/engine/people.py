@@ -150,7 +150,7 @@ def _copy_staged(
 ) -> int:
     """Steps 1-6 of the module docstring over the staged rows; returns rows attached."""
     result = ctx.report.table(table.key)
-    user = ctx.table_of("accounts.User")
+    user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
     params = ctx.params(source=table.key)
     record_issues(
         ctx,
@@ -174,30 +174,29 @@ def _copy_staged(
     winners = "n.reject_reason IS NULL AND n.position = 1"
     with ctx.index_joins():
         expected, vanished = _staged_guesses(ctx, new, winners)
-    created = _create_users(ctx, cols, new, winners, params, plain=not vanished)
+    created = _create_users(ctx, new, winners, params, plain=not vanished)
     # Read in the units by index look-ups only (below, and the insert's ON CONFLICT).
-    ctx.grew("accounts.User", created.users, plans_unchanged=True)
+    ctx.grew("accounts.User", created, plans_unchanged=True)
     if fixed:
         clear_fixed(ctx, table.key, new)
     with ctx.index_joins():
-        # Every valid row is an origin of the user that has its address now.
-        attached = created.origins + ctx.execute(
-            f"{_insert_origins(ctx)} SELECT u.id, %(source)s, n.legacy_id, n.raw_email,"
-            f" %(now)s, n.password, n.is_active FROM {new} n JOIN {user} u"
-            f" ON LOWER(u.email) = n.email_key WHERE n.reject_reason IS NULL"
-            f" AND {created.unattached}",
+        attached = ctx.execute(
+            f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at,"
+            f" legacy_password, legacy_active)"
+            f" SELECT u.id, %(source)s, n.legacy_id, n.raw_email, %(now)s, n.password,"
+            f" n.is_active FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
+            f" WHERE n.reject_reason IS NULL",
             params,
         )
         ctx.grew("accounts.UserOrigin", attached, plans_unchanged=True)  # never read here
-        result.copied += created.users
-        result.merged += attached - created.users
-        mergers = _mergers(created.users == expected and not vanished)
+        result.copied += created
+        result.merged += attached - created
+        mergers = _mergers(created == expected and not vanished)
         _record_conflicts(ctx, table, cols, new, mergers)
         _fail_closed(ctx, table, new, mergers)
         if cols.verified_carries_over:
             _carry_verified(ctx, table, new, mergers)
-        if not created.roles_granted:
-            _grant_roles(ctx, table, cols, new, winners)
+        _grant_roles(ctx, table, cols, new, winners)
     return attached
 
 
@@ -216,33 +215,8 @@ def _staged_guesses(ctx: Context, new: str, winners: str) -> tuple[int, int]:
     return expected, vanished
 
 
-def _insert_origins(ctx: Context) -> str:
-    return (
-        f"INSERT INTO {ctx.table_of('accounts.UserOrigin')} (user_id, source, legacy_id,"
-        f" legacy_email, copied_at, legacy_password, legacy_active)"
-    )
-
-
-@dataclass(frozen=True)
-class _Created:
-    """What inserting a unit's users did besides creating ``users``.
-
-    On PostgreSQL the insert also records the origin of each row that created a user
-    (``origins`` of them) and grants that row's role (``roles_granted``), from what the
-    insert returns; ``unattached`` (a condition on staged rows ``n``) narrows the unit to
-    the valid rows still without an origin.
-    """
-
-    users: int
-    origins: int = 0
-    unattached: str = "1 = 1"
-    roles_granted: bool = False
-
-
-def _create_users(
-    ctx: Context, cols: PersonColumns, new: str, winners: str, params: Params, plain: bool
-) -> _Created:
-    """One user for each person of the unit who has none (see ``_Created``).
+def _create_users(ctx: Context, new: str, winners: str, params: Params, plain: bool) -> int:
+    """One user for each person of the unit who has none; returns how many were created.
 
     ``plain`` (every user staging found is still there): the people staging found
     without a user go in by a plain insert, as ON CONFLICT's speculative insertion cost
@@ -261,56 +235,12 @@ def _create_users(
     if plain:
         try:
             with transaction.atomic(using=ctx.connection.alias):
-                # Every person staging found without a user gets one from their first
-                # row: the rows left are those that merge.
-                return _insert_users(
-                    ctx, cols, new, f"{insert} AND n.existing_user IS NULL", params,
-                    left=_mergers(staging_held=True),
-                )
+                return ctx.execute(f"{insert} AND n.existing_user IS NULL", params)
         except IntegrityError:
             pass  # an address was taken since staging
     # A person who has a user now is skipped by the case-insensitive unique index itself:
     # a probe per row, where an anti-join would read the whole user table in every unit.
-    return _insert_users(
-        ctx, cols, new, f"{insert} ON CONFLICT (LOWER(email)) DO NOTHING", params,
-        left=f"NOT EXISTS (SELECT 1 FROM {ctx.table_of('accounts.UserOrigin')} o"
-        f" WHERE o.source = %(source)s AND o.legacy_id = n.legacy_id)",
-    )
-
-
-def _insert_users(
-    ctx: Context, cols: PersonColumns, new: str, insert: str, params: Params, left: str
-) -> _Created:
-    """Run ``insert`` (of users from the unit's rows ``n``); see ``_Created``. ``left``:
-    the rows that have no origin yet if the origins of the users' rows were written.
-
-    On PostgreSQL the same statement records the origins and grants the roles of the
-    rows that created users, from the ids it returns: the later statements found each
-    of those users again by its address, a look-up per row that took 0.2 s of a unit's
-    0.3 s in each. SQLite cannot write in a WITH clause; there they do.
-    """
-    if ctx.dialect.vendor != "postgresql":
-        return _Created(users=ctx.execute(insert, params))
-    grants = ""
-    if cols.role != "NULL":
-        group = ctx.table_of("auth.Group")
-        members = ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
-        role = role_key(ctx, "m.role", params)
-        grants = (
-            f", granted AS (INSERT INTO {members} (user_id, group_id) SELECT m.user_id, g.id"
-            f" FROM mine m JOIN {group} g ON g.name = {role} WHERE {role} <> '')"
-        )
-    with ctx.hash_joins():  # the unit's rows with the users just made: neither is indexed
-        users = ctx.rows(
-            f"WITH created AS ({insert} RETURNING id, legacy_id),"
-            f" mine AS (SELECT c.id AS user_id, n.* FROM created c"
-            f" JOIN {new} n ON n.legacy_id = c.legacy_id),"
-            f" attached AS ({_insert_origins(ctx)} SELECT m.user_id, %(source)s, m.legacy_id,"
-            f" m.raw_email, %(now)s, m.password, m.is_active FROM mine m){grants}"
-            f" SELECT COUNT(*) FROM created",
-            params,
-        )[0][0]
-    return _Created(users=users, origins=users, unattached=left, roles_granted=True)
+    return ctx.execute(f"{insert} ON CONFLICT (LOWER(email)) DO NOTHING", params)
 
 
 def _mergers(staging_held: bool) -> str:
@@ -463,8 +393,7 @@ def _make_role_groups(ctx: Context, table: LegacyTable, cols: PersonColumns, sta
 def _grant_roles(
     ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, first_rows: str
 ) -> None:
-    """Each user the unit created joins the group of its winning row's role (on SQLite;
-    PostgreSQL grants them as it creates the users, ``_insert_users``).
+    """Each user the unit created joins the group of its winning row's role.
 
     Those users are new, with no groups yet: no anti-join. A winning row whose origin was
     deleted by hand finds the user it made in an earlier run; staging saw that user
