@@ -46,7 +46,7 @@ class PersonColumns:
     is_active: str = "s.is_active"
     is_superuser: str = "FALSE"
     is_verified: str = "FALSE"
-    date_joined: str = "s.created_at"
+    date_joined: str = "NULL"  # the copy's time where there is none
     role: str = "NULL"
     order_by: str = "n.legacy_pk"  # over the new-row columns: which row of a person wins
     rule: str = "the person's first row in the highest-priority source wins"

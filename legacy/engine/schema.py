@@ -53,10 +53,14 @@ class LegacyTable:
         return next((c for c in candidates if c in self.columns), None)
 
     def col(self, alias: str, column: str | None, kind: str = "text") -> str:
-        """``alias."column"`` if the column exists, else a NULL of ``kind`` (it drifted away)."""
+        """``alias."column"`` if the column exists, else a NULL of ``kind`` (it drifted away).
+
+        A timestamp is read within the years Python can hold (``within_python_range``).
+        """
         if column is None or column not in self.columns:
             return self.dialect.null(kind)
-        return f"{alias}.{self.dialect.quote(column)}"
+        value = f"{alias}.{self.dialect.quote(column)}"
+        return self.dialect.within_python_range(value) if kind == "timestamp" else value
 
 
 def configured_tables(apps: Apps, keys: Iterable[str]) -> dict[str, str]:

@@ -22,6 +22,7 @@ TABLES = (USER, KEYS, PROFILES, SESSIONS)
 def person_columns(users: LegacyTable) -> PersonColumns:
     return PersonColumns(
         password=users.col("s", "hashed_password"),
+        date_joined=users.col("s", "created_at", "timestamp"),
         last_login=users.dialect.null("timestamp"),
         username=users.col("s", "username"),
         full_name=(
@@ -41,6 +42,7 @@ def key_rows(keys: LegacyTable) -> OwnedRows:
         prefix=keys.col("s", "prefix"),
         scopes=keys.dialect.null(),
         is_active=f"CASE WHEN {revoked} IS NULL THEN TRUE ELSE FALSE END",
+        created_at=keys.col("s", "created_at", "timestamp"),
         last_used_at=keys.dialect.null("timestamp"),
         expires_at=keys.col("s", "expires_at", "timestamp"),
         revoked_at=revoked,
@@ -76,7 +78,7 @@ def session_rows(sessions: LegacyTable) -> OwnedRows:
         values={
             "ip_address": sessions.col("s", "ip_address"),
             "user_agent": sessions.col("s", "user_agent"),
-            "created_at": "COALESCE(s.created_at, %(now)s)",
+            "created_at": f"COALESCE({sessions.col('s', 'created_at', 'timestamp')}, %(now)s)",
             "last_seen_at": sessions.col("s", "last_seen_at", "timestamp"),
             "expires_at": expires,
             "revoked_at": revoked,

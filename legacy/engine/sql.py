@@ -60,6 +60,22 @@ class Dialect:
             return f"CAST(NULL AS {_POSTGRES_TYPES[kind]})"
         return "NULL"
 
+    def within_python_range(self, expr: str) -> str:
+        """A legacy timestamp moved into the years Python can hold (1 to 9999).
+
+        PostgreSQL keeps 'infinity', '-infinity', BC dates and years past 9999; Django
+        cannot read them back, so one such value would break logins, the API and every
+        admin list that shows it. Each goes to the nearest instant Python can hold, with
+        a day's margin for time zones: an expiry or revocation keeps its meaning (still
+        in the far future, still long past), NULL stays NULL. SQLite has no such values.
+        """
+        if self.vendor != "postgresql":
+            return expr
+        return (
+            f"LEAST(GREATEST({expr}, TIMESTAMPTZ '0001-01-02 00:00:00+00'),"
+            f" TIMESTAMPTZ '9999-12-30 00:00:00+00')"
+        )
+
     def as_text(self, expr: str) -> str:
         return f"CAST({expr} AS TEXT)"
 
