@@ -434,3 +434,31 @@ def test_login_finds_exactly_the_address_the_constraint_knows(db):
     real = User.objects.create_user("admin@example.com", "pw")
     User.objects.create_user("adm\u0131n@example.com", "other")  # dotless i
     assert authenticate(email="ADMIN@example.com", password="pw") == real
+
+
+def test_a_name_longer_than_a_user_holds_is_cut_and_reported(legacy):
+    """'"user"' keeps first and last names of 150 characters each: together 301, where a
+    user's full name holds 255. The row is copied with the name cut, and says so."""
+    long = legacy.insert(
+        "user", email="long@example.com", hashed_password=pbkdf2_sha256.hash("pw"),
+        first_name="F" * 150, last_name="L" * 150,
+    )
+    fits = legacy.insert(
+        "user", email="ann@example.com", hashed_password=pbkdf2_sha256.hash("pw"),
+        first_name="Ann", last_name="Lee",
+    )
+    merged = legacy.insert("fu_users", email="LONG@example.com", hashed_password="")
+
+    report = copy()
+
+    user = User.objects.get(email="long@example.com")
+    assert user.full_name == "F" * 150 + " " + "L" * 104
+    assert authenticate(email="long@example.com", password="pw") == user
+    assert User.objects.get(email="ann@example.com").full_name == "Ann Lee"
+    issue = RowIssue.objects.get(reason="value_cut")
+    assert (issue.source, issue.legacy_id, issue.kind) == ("user", str(long), "warning")
+    assert "full_name" in issue.detail
+    assert report.tables["user"].warnings == 1
+    assert not RowIssue.objects.filter(legacy_id__in=[str(fits), str(merged)], reason="value_cut")
+    assert verify_legacy(apps).verification.ok
+    assert copy().tables["user"].copied == 0

@@ -94,3 +94,15 @@ def test_sessions_with_such_dates_are_copied_and_listed(legacy, admin_client, va
     assert LoginSession.objects.count() == 1
     assert admin_client.get(reverse("admin:accounts_loginsession_changelist")).status_code == 200
     assert verify_legacy(apps).verification.ok
+
+
+def test_dates_that_are_not_set_stay_unset(legacy):
+    ann = legacy.user("ann@example.com", "pw", last_login_at=None)
+    legacy.api_key(ann, "ann-token", expires_at=None, last_used_at=None)
+
+    copy_legacy(apps)
+
+    assert bearer("ann-token").get("/api/me").status_code == 200
+    key = ApiKey.objects.get()
+    assert (key.expires_at, key.last_used_at, key.revoked_at) == (None, None, None)
+    assert User.objects.get().last_login is None

@@ -57,6 +57,33 @@ class PersonColumns:
 # Fields compared when a row is merged into an existing user. Passwords are compared
 # but never shown; the other values are not secret.
 _COMPARED = ("password", "username", "full_name", "is_active", "is_superuser")
+# Free-text fields that may be longer in a legacy row than a user holds (``"user"``'s
+# first and last name are 150 characters each, its full name up to 301).
+_NAMES = ("username", "full_name")
+
+
+def fitted(ctx: Context, cols: PersonColumns, field: str) -> str:
+    """SQL: the legacy value of ``field`` (one of ``_NAMES``) cut to what a user holds.
+
+    The staging, the conflicts and --verify all read this, so a cut value is no
+    difference; each cut row is reported as a warning, and the legacy row keeps it whole.
+    """
+    value = getattr(cols, field)
+    return value if value == "NULL" else f"SUBSTR({value}, 1, {_room(ctx, field)})"
+
+
+def _room(ctx: Context, field: str) -> int:
+    return ctx.model("accounts.User")._meta.get_field(field).max_length
+
+
+def _cut_names(ctx: Context, cols: PersonColumns) -> str:
+    """SQL: the fields ``fitted`` cuts in a row, e.g. 'full_name', or NULL if none."""
+    cuts = [
+        f"CASE WHEN LENGTH({getattr(cols, f)}) > {_room(ctx, f)} THEN ' {f}' ELSE '' END"
+        for f in _NAMES
+        if getattr(cols, f) != "NULL"
+    ]
+    return f"NULLIF(TRIM({' || '.join(cuts)}), '')" if cuts else "NULL"
 
 
 def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> str:
@@ -102,7 +129,8 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
         f" {d.email_problem(email, params)} AS reject_reason,"
         f" {d.hash_format(cols.password, params)} AS hash_format,"
         f" {cols.password} AS legacy_password,"
-        f" {cols.username} AS username, {cols.full_name} AS full_name,"
+        f" {fitted(ctx, cols, 'username')} AS username,"
+        f" {fitted(ctx, cols, 'full_name')} AS full_name, {_cut_names(ctx, cols)} AS cut,"
         f" COALESCE({cols.is_active}, FALSE) AS is_active,"
         f" COALESCE({cols.is_superuser}, FALSE) AS is_superuser,"
         f" COALESCE({cols.is_verified}, FALSE) AS is_verified,"
@@ -169,6 +197,15 @@ def _copy_staged(
         f" 'password is ' || n.hash_format || ': the account gets an unusable password'"
         f" AS detail FROM {new} n"
         f" WHERE n.reject_reason IS NULL AND n.password = {params.add('!')}",
+        params,
+    )
+    record_issues(
+        ctx,
+        table.key,
+        WARNING,
+        f"SELECT n.legacy_id, {params.add('value_cut')} AS reason,"
+        f" 'too long for the user, cut: ' || n.cut || ' (the legacy row keeps it whole)'"
+        f" AS detail FROM {new} n WHERE n.reject_reason IS NULL AND n.cut IS NOT NULL",
         params,
     )
     winners = "n.reject_reason IS NULL AND n.position = 1"

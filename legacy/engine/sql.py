@@ -71,9 +71,12 @@ class Dialect:
         """
         if self.vendor != "postgresql":
             return expr
+        # Not LEAST/GREATEST: they skip a NULL, and would make "never expires" year 1.
+        first = "TIMESTAMPTZ '0001-01-02 00:00:00+00'"
+        last = "TIMESTAMPTZ '9999-12-30 00:00:00+00'"
         return (
-            f"LEAST(GREATEST({expr}, TIMESTAMPTZ '0001-01-02 00:00:00+00'),"
-            f" TIMESTAMPTZ '9999-12-30 00:00:00+00')"
+            f"CASE WHEN {expr} < {first} THEN {first}"
+            f" WHEN {expr} > {last} THEN {last} ELSE {expr} END"
         )
 
     def as_text(self, expr: str) -> str:

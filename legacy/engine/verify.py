@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from legacy.engine.context import Context
 from legacy.engine.issues import REJECTED
-from legacy.engine.people import PersonColumns
+from legacy.engine.people import PersonColumns, fitted
 from legacy.engine.report import Problem, Verification
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
@@ -102,7 +102,7 @@ def verify_people(ctx: Context, table: LegacyTable, cols: PersonColumns, v: Veri
     for field in ("username", "full_name"):
         if getattr(cols, field) != "NULL":
             checks.append(
-                (f"{field}_differs", d.distinct(f"u.{field}", getattr(cols, field)), winner)
+                (f"{field}_differs", d.distinct(f"u.{field}", fitted(ctx, cols, field)), winner)
             )
     for problem, condition, scope in checks:
         sql = f"SELECT o.legacy_id, u.email{joined} WHERE ({condition}){scope}"
