@@ -102,7 +102,7 @@ def test_dates_that_are_not_set_stay_unset(legacy):
 
     copy_legacy(apps)
 
-    assert bearer("ann-token").get("/api/me").status_code == 200
     key = ApiKey.objects.get()
     assert (key.expires_at, key.last_used_at, key.revoked_at) == (None, None, None)
     assert User.objects.get().last_login is None
+    assert bearer("ann-token").get("/api/me").status_code == 200
