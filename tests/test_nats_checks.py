@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -148,6 +149,31 @@ def test_an_unsupported_algorithm(keys):
         "jwt_algorithm_unsupported",
         "jwt_signature_invalid",
     ]
+
+
+@pytest.mark.parametrize(
+    ("header", "claims", "expected"),
+    [
+        ({"alg": ["ed25519-nkey"]}, {}, "jwt_algorithm_unsupported"),
+        ({"alg": {"name": "ed25519"}}, {}, "jwt_algorithm_unsupported"),
+        ({}, {"iss": ["an account"]}, "jwt_issuer_mismatch"),
+        ({}, {"iss": {"key": 1}}, "jwt_issuer_mismatch"),
+        ({}, {"exp": float("nan")}, "jwt_expiry_mismatch"),
+        ({}, {"exp": float("inf")}, "jwt_expiry_mismatch"),  # how Python reads 1e400
+        ({}, {"sub": [1, 2]}, "jwt_subject_mismatch"),
+    ],
+)
+def test_a_claim_of_any_json_type_is_a_problem_not_a_crash(keys, header, claims, expected):
+    """The header and claims are JSON written by someone else: a list, an object, NaN or
+    an infinite number where a string or a count belongs is reported, never raised."""
+    user, account = keys
+    token = user_jwt(user.public_key, account)
+    head, body, signature = token.split(".")
+    changed = {**json.loads(base64.urlsafe_b64decode(head + "==")), **header}
+    values = {**json.loads(base64.urlsafe_b64decode(body + "==")), **claims}
+    forged = f"{b64url(compact_json(changed))}.{b64url(compact_json(values))}.{signature}"
+
+    assert expected in check(user, account, forged)
 
 
 def test_an_account_jwt_is_not_a_user_jwt(keys):

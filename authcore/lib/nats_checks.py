@@ -18,6 +18,7 @@ import base64
 import binascii
 import functools
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -234,6 +235,8 @@ def expiry_matches(exp: Any, expires_at: datetime | str | None) -> bool:
         return moment is None
     if moment is None or isinstance(exp, bool) or not isinstance(exp, int | float):
         return False
+    if not math.isfinite(exp):  # JSON as Python reads it: NaN, or 1e400 as infinity
+        return False
     return int(exp) == int(moment.timestamp())
 
 
@@ -296,7 +299,8 @@ def _jwt_problems(
     problems = []
     claims = token.claims
     algorithm = token.header.get("alg")
-    if algorithm not in JWT_ALGORITHMS:
+    # A claim may hold any JSON: only a string can name an algorithm or a key.
+    if not isinstance(algorithm, str) or algorithm not in JWT_ALGORITHMS:
         problems.append(Problem(JWT_ALGORITHM_UNSUPPORTED, f"alg is {algorithm!r}"))
     nats = claims.get("nats")
     if isinstance(nats, dict) and nats.get("type", "user") != "user":
@@ -309,7 +313,11 @@ def _jwt_problems(
     issuer = claims.get("iss")
     # Signed by a signing key, the JWT names its account in nats.issuer_account.
     issuer_account = nats.get("issuer_account") if isinstance(nats, dict) else None
-    if issuer not in issuers or (issuer_account and issuer_account != account):
+    if (
+        not isinstance(issuer, str)
+        or issuer not in issuers
+        or (issuer_account and issuer_account != account)
+    ):
         problems.append(
             Problem(
                 JWT_ISSUER_MISMATCH,
