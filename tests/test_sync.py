@@ -164,3 +164,20 @@ def test_tenant_deactivated_membership_removed_and_role_changed_in_the_old_servi
         ("cy@example.com", "globex", "member"),
     }
     assert verify_legacy(apps).verification.ok
+
+
+def test_a_superuser_right_taken_away_in_the_old_service_is_taken_away(legacy):
+    """Anything that removes access always applies; the right came from the winning row."""
+    boss = legacy.insert("user", email="boss@example.com", is_superuser=True)
+    legacy.insert("user", email="keeps@example.com", is_superuser=True)
+    copy_legacy(apps)
+    assert User.objects.get(email="boss@example.com").is_superuser
+    set_row(legacy, "user", boss, is_superuser=False)
+
+    assert ("user", "superuser_without_legacy_right") in problems()
+    report = sync()
+
+    assert not User.objects.get(email="boss@example.com").is_superuser
+    assert User.objects.get(email="keeps@example.com").is_superuser
+    assert report.tables["user"].synced == 1
+    assert ("user", "superuser_without_legacy_right") not in problems()

@@ -68,6 +68,15 @@ def sync_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
             f"SELECT u.id{joined} WHERE {legacy_active} = FALSE)",
             params,
         )
+        if table.has("is_superuser") and cols.is_superuser == table.col(
+            "s", "is_superuser", "boolean"
+        ):  # a table that grants the right can take it away
+            # Rights come only from the winning row: taken away there, taken away here.
+            result.synced += ctx.execute(
+                f"UPDATE {user} SET is_superuser = FALSE WHERE is_superuser = TRUE AND id IN ("
+                f"SELECT u.id{joined} WHERE NOT COALESCE({cols.is_superuser}, FALSE){winner})",
+                params,
+            )
         _conflict(
             ctx,
             "is_active",
