@@ -11,22 +11,16 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, LoginSession, User
 from legacy.engine import copy_legacy, verify_legacy
 from tests.conftest import sha256_hex
+from tests.test_credentials_after_move import bearer
 
 pytestmark = pytest.mark.postgres
 
 TOO_LATE = ("infinity", "12000-01-01 00:00:00+00")
 TOO_EARLY = ("-infinity", "0044-03-15 00:00:00+00 BC")
-
-
-def bearer(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 @pytest.mark.parametrize("value", TOO_LATE + TOO_EARLY)

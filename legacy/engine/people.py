@@ -59,11 +59,11 @@ class PersonColumns:
 _COMPARED = ("password", "username", "full_name", "is_active", "is_superuser")
 # Free-text fields that may be longer in a legacy row than a user holds (``"user"``'s
 # first and last name are 150 characters each, its full name up to 301).
-_NAMES = ("username", "full_name")
+NAMES = ("username", "full_name")
 
 
 def fitted(ctx: Context, cols: PersonColumns, field: str) -> str:
-    """SQL: the legacy value of ``field`` (one of ``_NAMES``) cut to what a user holds.
+    """SQL: the legacy value of ``field`` (one of ``NAMES``) cut to what a user holds.
 
     The staging, the conflicts and --verify all read this, so a cut value is no
     difference; each cut row is reported as a warning, and the legacy row keeps it whole.
@@ -80,7 +80,7 @@ def _cut_names(ctx: Context, cols: PersonColumns) -> str:
     """SQL: the fields ``fitted`` cuts in a row, e.g. 'full_name', or NULL if none."""
     cuts = [
         f"CASE WHEN LENGTH({getattr(cols, f)}) > {_room(ctx, f)} THEN ' {f}' ELSE '' END"
-        for f in _NAMES
+        for f in NAMES
         if getattr(cols, f) != "NULL"
     ]
     return f"NULLIF(TRIM({' || '.join(cuts)}), '')" if cuts else "NULL"
@@ -324,9 +324,7 @@ def _record_conflicts(
             "rights come only from the winning row, never from a merged one",
         ),
     }
-    fields = [
-        f for f in _COMPARED if f not in ("username", "full_name") or getattr(cols, f) != "NULL"
-    ]
+    fields = [f for f in _COMPARED if f not in NAMES or getattr(cols, f) != "NULL"]
 
     def each_field(value_of: dict[str, str]) -> str:
         whens = " ".join(f"WHEN {params.add(f)} THEN {value_of[f]}" for f in fields)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from legacy.engine.context import Context
 from legacy.engine.issues import REJECTED
-from legacy.engine.people import PersonColumns, fitted
+from legacy.engine.people import NAMES, PersonColumns, fitted
 from legacy.engine.report import Problem, Verification
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
@@ -99,7 +99,7 @@ def verify_people(ctx: Context, table: LegacyTable, cols: PersonColumns, v: Veri
         checks.append(
             ("verified_lost", f"u.is_verified = FALSE AND COALESCE({cols.is_verified}, FALSE)", "")
         )
-    for field in ("username", "full_name"):
+    for field in NAMES:
         if getattr(cols, field) != "NULL":
             checks.append(
                 (f"{field}_differs", d.distinct(f"u.{field}", fitted(ctx, cols, field)), winner)
