@@ -12,6 +12,7 @@ from accounts.models import ApiKey, LoginSession, User
 from legacy.engine import copy_legacy, verify_legacy
 from legacy.models import Conflict
 from tests.conftest import bcrypt_hash, sha256_hex
+from tests.test_credentials_after_move import bearer
 
 SOON = timezone.now() + timedelta(days=1)
 LATER = timezone.now() + timedelta(days=30)
@@ -120,6 +121,64 @@ def test_keys_revoked_deactivated_shortened_or_deleted_in_the_old_service(legacy
     assert key[str(kept)].is_active and key[str(kept)].revoked_at is None
     assert verify_legacy(apps).verification.problem_counts == {
         "user_api_keys: legacy_row_missing": 1  # still reported: the row is gone
+    }
+
+
+def works(token: str) -> bool:
+    return bearer(token).get("/api/health/detailed").status_code == 200
+
+
+def test_a_key_rotated_in_the_old_service_takes_its_new_digest(legacy):
+    """The same legacy row, a new token: the new one works here, the old one no longer."""
+    ann = legacy.user("ann@example.com", "pw")
+    key = legacy.api_key(ann, "old-token")
+    shared = legacy.insert("user", email="sam@example.com")
+    session = legacy.insert(
+        "user_session", user_id=shared, token_hash=sha256_hex("old-session"), expires_at=LATER
+    )
+    copy_legacy(apps)
+    assert works("old-token")
+    set_row(legacy, "user_api_keys", key, key_hash=sha256_hex("new-token").upper())
+    set_row(legacy, "user_session", session, token_hash=sha256_hex("new-session"))
+    assert {("user_api_keys", "digest_differs"), ("user_session", "digest_differs")} <= problems()
+
+    report = sync()
+
+    assert works("new-token") and not works("old-token")
+    assert ApiKey.objects.get().is_active
+    assert LoginSession.objects.get().token_digest == sha256_hex("new-session")
+    assert report.tables["user_api_keys"].synced == 1
+    assert verify_legacy(apps).verification.ok
+    assert sync().tables["user_api_keys"].synced == 0  # nothing more to follow
+
+
+def test_a_rotation_the_copy_cannot_follow_revokes_the_old_token(legacy):
+    """A new digest that is no sha256 digest, is another key's, or is given to two rows
+    at once: the copied key is revoked (fail closed) and --verify keeps reporting it."""
+    ann = legacy.user("ann@example.com", "pw")
+    invalid, taken, twin_a, twin_b = (
+        legacy.api_key(ann, name) for name in ("invalid", "taken", "twin-a", "twin-b")
+    )
+    untouched = legacy.api_key(ann, "untouched")
+    sam = legacy.insert("user", email="sam@example.com")
+    legacy.insert("user_api_key", user_id=sam, prefix="o", key_hash=sha256_hex("other"))
+    copy_legacy(apps)
+    set_row(legacy, "user_api_keys", invalid, key_hash="not-a-digest")
+    set_row(legacy, "user_api_keys", taken, key_hash=sha256_hex("other"))  # sam's key
+    set_row(legacy, "user_api_keys", twin_a, key_hash=sha256_hex("twin"))
+    set_row(legacy, "user_api_keys", twin_b, key_hash=sha256_hex("twin").upper())
+
+    report = sync()
+
+    for token in ("invalid", "taken", "twin-a", "twin-b", "twin"):
+        assert not works(token), token
+    assert works("other") and works("untouched")
+    revoked = ApiKey.objects.filter(revoked_at__isnull=False, is_active=False)
+    assert {k.legacy_id for k in revoked} == {str(i) for i in (invalid, taken, twin_a, twin_b)}
+    assert str(untouched) not in {k.legacy_id for k in revoked}
+    assert report.tables["user_api_keys"].synced == 4
+    assert verify_legacy(apps).verification.problem_counts == {
+        "user_api_keys: digest_differs": 4
     }
 
 

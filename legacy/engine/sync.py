@@ -3,15 +3,15 @@
 A legacy row changed after it was copied is applied to what it became, unless authcore
 changed that value too (then the authcore change is kept and a Conflict says so).
 Anything that takes access away (a deactivated user, a deleted user row, a revoked,
-deactivated or shortened key or session) always applies: access never outlives its
-removal in the old service. Access the old service gives back is not given back here
-automatically (fail closed): it is reported for a person to decide.
+deactivated or shortened key or session, a key rotated in place) always applies: access
+never outlives its removal in the old service. Access the old service gives back is not
+given back here automatically (fail closed): it is reported for a person to decide.
 """
 
 from __future__ import annotations
 
 from legacy.engine.context import Context
-from legacy.engine.owned import OwnedRows
+from legacy.engine.owned import OwnedRows, is_sha256_hex, legacy_digest
 from legacy.engine.people import PersonColumns
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
@@ -130,11 +130,54 @@ def sync_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
                 f" AND t.legacy_id = {d.as_text('s.id')} WHERE {narrowing.condition})",
                 params,
             )
-        if spec.when_deleted:
-            guard = spec.when_deleted[0][0]
-            sets = ", ".join(f"{column} = {value}" for column, value in spec.when_deleted)
-            result.synced += ctx.execute(
-                f"UPDATE {target} SET {sets} WHERE legacy_source = %(source)s"
-                f" AND {guard} IS NULL AND NOT EXISTS (SELECT 1 FROM {legacy_of_target})",
-                params,
-            )
+        if spec.digest is not None:
+            result.synced += _follow_rotations(ctx, table, spec, params)
+        result.synced += _take_away(
+            ctx, spec, f"NOT EXISTS (SELECT 1 FROM {legacy_of_target})", params
+        )
+
+
+def _follow_rotations(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params) -> int:
+    """Rows whose token the old service replaced in place (a new digest on the same row).
+
+    The copy takes the new digest, so the new token works here and the old one no longer
+    does. A new digest the copy cannot take (not a sha256 digest, already another row's,
+    or given to two rows at once) revokes the copied row instead, like a deleted one: the
+    old token never outlives its rotation, and --verify keeps reporting the row as
+    digest_differs for a person to decide. Returns the rows changed.
+    """
+    d = ctx.dialect
+    target = ctx.table_of(spec.target)
+    assert spec.digest is not None
+    column = d.quote(spec.digest[0])
+    digest = legacy_digest(ctx, spec, params)
+    rotated = (
+        f"SELECT t.legacy_id FROM {table.sql} s JOIN {target} t"
+        f" ON t.legacy_source = %(source)s AND t.legacy_id = {d.as_text('s.id')}"
+        f" WHERE {d.distinct(f't.{column}', digest)}"
+    )
+    taken = ctx.execute(
+        f"UPDATE {target} SET {column} = (SELECT {digest} FROM {table.sql} s"
+        f" WHERE {d.as_text('s.id')} = {target}.legacy_id)"
+        f" WHERE legacy_source = %(source)s AND legacy_id IN ({rotated}"
+        f" AND {is_sha256_hex(ctx, digest, params)}"
+        f" AND NOT EXISTS (SELECT 1 FROM {target} x WHERE x.{column} = {digest})"
+        f" AND NOT EXISTS (SELECT 1 FROM {table.sql} r WHERE r.id <> s.id"
+        f" AND {legacy_digest(ctx, spec, params, alias='r')} = {digest}))",
+        params,
+    )
+    return taken + _take_away(ctx, spec, f"legacy_id IN ({rotated})", params)
+
+
+def _take_away(ctx: Context, spec: OwnedRows, condition: str, params: Params) -> int:
+    """Make the copied rows where ``condition`` unusable as a deleted legacy row makes them
+    (``when_deleted``), unless they already are; returns how many."""
+    if not spec.when_deleted:
+        return 0
+    guard = spec.when_deleted[0][0]
+    sets = ", ".join(f"{column} = {value}" for column, value in spec.when_deleted)
+    return ctx.execute(
+        f"UPDATE {ctx.table_of(spec.target)} SET {sets} WHERE legacy_source = %(source)s"
+        f" AND {guard} IS NULL AND {condition}",
+        params,
+    )
