@@ -11,7 +11,9 @@ legacy user table, in set-based statements over the rows not copied yet:
    earlier runs win: users > "user" > fu_users);
 4. every valid row is recorded as an origin of its person's user;
 5. each field on which a merged row disagrees with its user is recorded as a Conflict;
-6. a row that is inactive makes its person inactive (fail closed).
+6. a row that is inactive makes its person inactive (fail closed);
+7. a user whose winning row had no usable password takes the first usable one of the
+   person's merged rows, so the person can still log in with a password they had.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from authcore.lib.hash_formats import UNUSABLE_PASSWORD
 from legacy.engine.context import Context
 from legacy.engine.foreign_keys import checked_afterwards
 from legacy.engine.issues import (
@@ -196,7 +199,7 @@ def _copy_staged(
         f"SELECT n.legacy_id, {params.add('password_unusable')} AS reason,"
         f" 'password is ' || n.hash_format || ': the account gets an unusable password'"
         f" AS detail FROM {new} n"
-        f" WHERE n.reject_reason IS NULL AND n.password = {params.add('!')}",
+        f" WHERE n.reject_reason IS NULL AND n.password = {params.add(UNUSABLE_PASSWORD)}",
         params,
     )
     record_issues(
@@ -231,6 +234,7 @@ def _copy_staged(
         mergers = _mergers(created == expected and not vanished)
         _record_conflicts(ctx, table, cols, new, mergers)
         _fail_closed(ctx, table, new, mergers)
+        _take_usable_password(ctx, table, new, mergers)
         if cols.verified_carries_over:
             _carry_verified(ctx, table, new, mergers)
         _grant_roles(ctx, table, cols, new, winners)
@@ -307,21 +311,28 @@ def _record_conflicts(
     d = ctx.dialect
     user, conflict = ctx.table_of("accounts.User"), ctx.table_of("legacy.Conflict")
     params = ctx.params(source=table.key)
-    # field -> (value kept, value of the merged row, rule); passwords are never shown.
+    # field -> (value kept, value of the merged row, rule), all SQL; passwords are never
+    # shown.
+    winner_rule = params.add(cols.rule)
+    password_rule = (
+        f"CASE WHEN {_takes_password(ctx, new, params)}"
+        f" THEN {params.add(PASSWORD_TAKEN_RULE)}"
+        f" ELSE {params.add(cols.rule + '; the other password no longer works')} END"
+    )
     shown: dict[str, tuple[str, str, str]] = {
-        "password": ("NULL", "NULL", cols.rule + "; the other password no longer works"),
-        "username": ("u.username", "n.username", cols.rule),
-        "full_name": ("u.full_name", "n.full_name", cols.rule),
+        "password": ("NULL", "NULL", password_rule),
+        "username": ("u.username", "n.username", winner_rule),
+        "full_name": ("u.full_name", "n.full_name", winner_rule),
         # Whichever side is inactive, the person ends up inactive.
         "is_active": (
             params.add("false"),
             d.bool_text("n.is_active"),
-            "inactive in any row makes the person inactive (fail closed)",
+            params.add("inactive in any row makes the person inactive (fail closed)"),
         ),
         "is_superuser": (
             d.bool_text("u.is_superuser"),
             d.bool_text("n.is_superuser"),
-            "rights come only from the winning row, never from a merged one",
+            params.add("rights come only from the winning row, never from a merged one"),
         ),
     }
     fields = [f for f in _COMPARED if f not in NAMES or getattr(cols, f) != "NULL"]
@@ -341,7 +352,7 @@ def _record_conflicts(
         f" u.legacy_id AS winner_legacy_id,"
         f" {each_field({f: kept for f, (kept, _, _) in shown.items()})} AS kept_value,"
         f" {each_field({f: other for f, (_, other, _) in shown.items()})} AS other_value,"
-        f" {each_field({f: params.add(rule) for f, (_, _, rule) in shown.items()})} AS rule,"
+        f" {each_field({f: rule for f, (_, _, rule) in shown.items()})} AS rule,"
         f" {each_field(differs)} AS differs"
         f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
         f" JOIN ({field_rows}) f ON 1 = 1"
@@ -349,6 +360,65 @@ def _record_conflicts(
         f" AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
         f" AND COALESCE(u.legacy_id, '') = n.legacy_id)) c WHERE c.differs = 1",
         params,
+    )
+
+
+PASSWORD_TAKEN_RULE = (
+    "the winning row has no usable password: the first merged row's usable one is taken"
+)
+
+
+def _takes_password(ctx: Context, new: str, params: Params) -> str:
+    """SQL over a merged row ``n`` and its user ``u``: the row whose password the user
+    takes (``_take_usable_password``): the person's first row of the unit with a usable
+    password, merged into a user the copy made without one.
+
+    An earlier row of the person with a usable one would have been taken instead (a
+    person's winning row is never usable here: it gave the user its unusable password).
+    """
+    unusable = params.add(UNUSABLE_PASSWORD)
+    return (
+        f"u.password = {unusable} AND u.legacy_source IS NOT NULL AND n.password <> {unusable}"
+        f" AND NOT EXISTS (SELECT 1 FROM {new} e WHERE e.email_key = n.email_key"
+        f" AND e.reject_reason IS NULL AND e.password <> {unusable} AND e.seq < n.seq)"
+    )
+
+
+def _take_usable_password(ctx: Context, table: LegacyTable, new: str, mergers: str) -> None:
+    """A user the copy made from a row without a usable password (empty, NULL, or of a
+    format nobody can check) takes the first usable password of the person's merged rows.
+
+    Same address, same person: left unusable, the password the person still has in
+    another service would stop working, and nothing would let them in instead. Only users
+    the copy made (``legacy_source``) whose password is still exactly the copy's unusable
+    one: a password set or locked in authcore since is never replaced. The Conflict says
+    so (``PASSWORD_TAKEN_RULE``); --verify and --sync treat the taken password as copied
+    (``password_as_copied``).
+    """
+    user = ctx.table_of("accounts.User")
+    params = ctx.params(source=table.key)
+    unusable = params.add(UNUSABLE_PASSWORD)
+    usable_merged = (
+        f" FROM {new} n WHERE n.reject_reason IS NULL AND {mergers} AND n.password <> {unusable}"
+    )
+    ctx.execute(
+        f"UPDATE {user} SET password = (SELECT n.password{usable_merged}"
+        f" AND n.email_key = LOWER({user}.email) ORDER BY n.seq LIMIT 1)"
+        f" WHERE password = {unusable} AND legacy_source IS NOT NULL"
+        f" AND LOWER(email) IN (SELECT n.email_key{usable_merged})",
+        params,
+    )
+
+
+def password_as_copied(ctx: Context, params: Params) -> str:
+    """SQL over a user ``u`` and its winning row's origin ``o``: the user's password is
+    the one the copy gave it: the winning row's, or, where that one was unusable, a
+    merged row's usable one (``_take_usable_password``)."""
+    origin = ctx.table_of("accounts.UserOrigin")
+    return (
+        f"(u.password = o.legacy_password OR (o.legacy_password = {params.add(UNUSABLE_PASSWORD)}"
+        f" AND EXISTS (SELECT 1 FROM {origin} m WHERE m.user_id = u.id"
+        f" AND m.legacy_password = u.password)))"
     )
 
 

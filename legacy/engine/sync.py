@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from legacy.engine.context import Context
 from legacy.engine.owned import OwnedRows, is_sha256_hex, legacy_digest
-from legacy.engine.people import PersonColumns
+from legacy.engine.people import PersonColumns, password_as_copied
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 
@@ -47,14 +47,14 @@ def sync_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     )
     winner = " AND u.legacy_source = %(source)s AND u.legacy_id = o.legacy_id"
     password_changed = f" WHERE o.legacy_password <> {legacy_password}{winner}"
-    local_unchanged = " AND u.password = o.legacy_password"
+    local_unchanged = f" AND {password_as_copied(ctx, params)}"
     with ctx.unit():
         _conflict(
             ctx,
             "password",
             "changed in the old service and in authcore since the copy: the authcore"
             " change is kept",
-            f"{joined}{password_changed} AND u.password <> o.legacy_password",
+            f"{joined}{password_changed} AND NOT {password_as_copied(ctx, params)}",
             params,
         )
         result.synced += ctx.execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from legacy.engine.context import Context
 from legacy.engine.issues import REJECTED
-from legacy.engine.people import NAMES, PersonColumns, fitted
+from legacy.engine.people import NAMES, PersonColumns, fitted, password_as_copied
 from legacy.engine.report import Problem, Verification
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
@@ -79,7 +79,7 @@ def verify_people(ctx: Context, table: LegacyTable, cols: PersonColumns, v: Veri
         # Changed in authcore without set_password (tampered): what was copied is gone.
         (
             "password_differs",
-            "u.password <> o.legacy_password AND (u.password_changed_at IS NULL"
+            f"NOT {password_as_copied(ctx, params)} AND (u.password_changed_at IS NULL"
             " OR u.password_changed_at < o.copied_at)",
             winner,
         ),
