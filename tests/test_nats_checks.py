@@ -247,3 +247,19 @@ def test_expiry_is_not_checked_where_the_table_has_no_expires_at(keys):
     user, account = keys
     token = user_jwt(user.public_key, account)
     assert check(user, account, token, expires_at=None, check_expiry=False) == []
+
+
+def test_a_seed_stored_in_place_of_its_hash_is_flagged(keys):
+    """Seed 002 keeps a hash of the seed, never the seed: the seed itself is a secret."""
+    user, account = keys
+    token = user_jwt(user.public_key, account)
+    seed = user.seed.decode()
+    for stored in (seed, f" {seed}\n"):
+        assert check(user, account, token, seed_hash=stored) == ["seed_not_hashed"]
+        flagged = checks.check_user_credential(
+            public_key=user.public_key, jwt=token, account_public_key=account.public_key,
+            account_key=account.public_key, expires_at=LATER, seed_hash=stored,
+        )
+        assert seed not in str(flagged)  # the detail never repeats it
+    for stored in (user.seed_hash, "", None, "S" * 58, seed[:-1], 42):
+        assert check(user, account, token, seed_hash=stored) == [], stored

@@ -180,6 +180,21 @@ def test_a_failing_credential_is_copied_and_flagged(legacy, nats):
     assert "nats_user_credential: jwt_issuer_mismatch: 1" in notes
 
 
+def test_a_seed_kept_in_the_clear_is_copied_and_flagged(legacy, nats):
+    ann = legacy.user("ann@example.com")
+    cred = nats.credential(ann, nats.account())
+    legacy.execute(
+        f"UPDATE {legacy.table('nats_user_credential')} SET seed_hash = %s WHERE id = %s",
+        [cred.keys.seed.decode(), cred.id],
+    )
+
+    copy()
+
+    assert User.objects.get().nats_problems == "seed_not_hashed"
+    assert issues() == {(str(cred.id), "warning", "seed_not_hashed")}
+    assert verify_legacy(apps).verification.ok
+
+
 def test_a_signing_key_credential_passes(legacy, nats):
     uid = legacy.user("ann@example.com")
     account = nats.account(signing=True)

@@ -4,7 +4,7 @@ The copy does not take a credential on trust (seed 002). For each row it asks: a
 public keys valid nkeys of the right kind (user keys start with ``U``, account keys with
 ``A``, the CRC-16 checksum holds)? Does the JWT decode, name the user's key as ``sub`` and
 the account (or that account's signing key) as ``iss``, carry a valid ed25519 signature by
-``iss``, and expire when the row says it does?
+``iss``, and expire when the row says it does? Is the seed hash a hash, not the seed itself?
 
 Pure functions (no Django): the engine streams rows through them, the admin decodes claims
 with them, and they have their own tests. Decoding follows the nkeys library (its prefix
@@ -42,6 +42,7 @@ __all__ = [
     "decode_jwt",
     "decode_public_key",
     "expiry_matches",
+    "is_seed",
     "key_kind",
     "signature_valid",
 ]
@@ -77,6 +78,7 @@ JWT_SUBJECT_MISMATCH = "jwt_subject_mismatch"
 JWT_ISSUER_MISMATCH = "jwt_issuer_mismatch"
 JWT_SIGNATURE_INVALID = "jwt_signature_invalid"
 JWT_EXPIRY_MISMATCH = "jwt_expiry_mismatch"
+SEED_NOT_HASHED = "seed_not_hashed"
 
 ALL_CODES = (
     USER_KEY_INVALID,
@@ -93,6 +95,7 @@ ALL_CODES = (
     JWT_ISSUER_MISMATCH,
     JWT_SIGNATURE_INVALID,
     JWT_EXPIRY_MISMATCH,
+    SEED_NOT_HASHED,
 )
 
 
@@ -162,6 +165,21 @@ def key_kind(value: str | None) -> str | None:
         return decode_public_key(value or "")[0]
     except InvalidNkey:
         return None
+
+
+def is_seed(value: object) -> bool:
+    """Whether ``value`` is an nkey seed itself (the private key, ``SU...``), blanks aside.
+
+    Seed 002 keeps a hash of the seed, never the seed; a service that stored the seed
+    left a secret in the clear, and whoever reads it can act as the user.
+    """
+    if not isinstance(value, str):
+        return False
+    try:
+        nkeys.decode_seed(value.strip().encode("ascii"))
+    except (nkeys.NkeysError, UnicodeEncodeError, ValueError):
+        return False
+    return True
 
 
 def _key_problems(
@@ -250,6 +268,7 @@ def check_user_credential(
     expires_at: datetime | str | None = None,
     account_known: bool = True,
     check_expiry: bool = True,
+    seed_hash: str | None = None,
 ) -> list[Problem]:
     """Every problem of one ``nats_user_credential`` row; an empty list means it passed.
 
@@ -266,6 +285,10 @@ def check_user_credential(
         ACCOUNT_KEY_WRONG_KIND,
         "account_public_key",
     )
+    if is_seed(seed_hash):
+        problems.append(
+            Problem(SEED_NOT_HASHED, "seed_hash holds the nkey seed itself, not a hash of it")
+        )
     signing_keys = {key for key in account_signing_keys if key}
     if not account_known:
         problems.append(Problem(ACCOUNT_MISSING, "no nats_account row for this credential"))

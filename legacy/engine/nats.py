@@ -140,7 +140,8 @@ def _credential_rows(
     checks need from their legacy account.
 
     Columns: legacy_id, owner legacy id, public_key, jwt, account_public_key, expires_at,
-    account key, account signing key, account known (1/0) [, user id, user nats_problems].
+    account key, account signing key, account known (1/0), seed_hash [, user id, user
+    nats_problems].
     """
     d = ctx.dialect
     accounts = ctx.legacy(ACCOUNTS)
@@ -168,12 +169,13 @@ def _credential_rows(
         user_join = f" LEFT JOIN {user} u ON u.nats_legacy_id = x.legacy_id"
     return (
         f"SELECT x.legacy_id, x.owner, x.public_key, x.jwt, x.account_public_key,"
-        f" x.expires_at, {account_cols}{user_cols}"
+        f" x.expires_at, {account_cols}, x.seed_hash{user_cols}"
         f" FROM (SELECT c.id AS pk, {d.as_text('c.id')} AS legacy_id,"
         f" {d.as_text(creds.col('c', 'user_id'))} AS owner,"
         f" {creds.col('c', 'public_key')} AS public_key, {creds.col('c', 'jwt')} AS jwt,"
         f" {key} AS account_public_key,"
         f" {creds.col('c', 'expires_at', 'timestamp')} AS expires_at,"
+        f" {creds.col('c', 'seed_hash')} AS seed_hash,"
         f" {account_pk} AS account_pk FROM {creds.sql} c{only_join}) x"
         f"{account_join}{user_join} ORDER BY x.pk"
     )
@@ -182,6 +184,7 @@ def _credential_rows(
 def _check_credential(row: tuple[Any, ...], check_expiry: bool) -> list[nats_checks.Problem]:
     _, _, public_key, jwt, account_public_key, expires_at, key, signing_key, known = row[:9]
     return nats_checks.check_user_credential(
+        seed_hash=row[9],
         public_key=public_key,
         jwt=jwt,
         account_public_key=account_public_key,
@@ -805,7 +808,7 @@ def audit(ctx: Context, sample_limit: int = 50, v: Verification | None = None) -
         for row in ctx.stream(_credential_rows(ctx, creds, with_user=True), ctx.params()):
             problems = _unique(_check_credential(row, creds.has("expires_at")))
             result.add(CREDENTIALS, row[0], problems)
-            user_id, recorded = row[9], row[10]
+            user_id, recorded = row[10], row[11]
             if v is not None and user_id is not None and recorded != codes_text(problems):
                 v.add(
                     Problem(
