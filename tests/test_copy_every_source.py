@@ -299,26 +299,29 @@ def test_tenants_and_memberships(legacy):
 
 def test_a_row_naming_a_tenant_not_copied_is_reported_and_counted(legacy):
     """The memberships' rows are the copied people's rows that name a tenant: one naming a
-    tenant that was not copied is a warning; a person not copied is not counted."""
+    tenant that was rejected is a warning saying so; a person not copied is not counted.
+    The line's columns add up, and count none of the users' own warnings."""
     acme = legacy.insert("clients", name="Acme", slug="acme")
     nameless = legacy.insert("clients", name="Nameless", slug=" ")  # rejected: slug_empty
     legacy.user("ann@example.com", "pw", client_id=acme, role="admin")
     bob = legacy.user("bob@example.com", "pw", client_id=nameless, role="admin")
     legacy.user("not-an-email", "pw", client_id=acme, role="admin")
+    legacy.user("cy@example.com", password="")  # a users warning, not a membership's
 
     report = copy()
 
     assert set(Membership.objects.values_list("user__email", "tenant__slug")) == {
         ("ann@example.com", "acme")
     }
-    issue = RowIssue.objects.get(source="users", reason="tenant_missing")
+    issue = RowIssue.objects.get(source="users", reason="tenant_rejected")
     assert (issue.legacy_id, issue.kind) == (str(bob), "warning")
     assert issue.detail == f"client {nameless}"
+    assert RowIssue.objects.filter(source="users", reason="password_unusable").exists()
     result = report.tables["memberships"]
-    assert (result.rows, result.copied) == (2, 1)
-    again = copy()
-    assert again.tables["memberships"].copied == 0
-    assert RowIssue.objects.filter(reason="tenant_missing").count() == 1
+    assert (result.rows, result.copied, result.warnings, result.already_done) == (2, 1, 1, 0)
+    again = copy().tables["memberships"]
+    assert (again.rows, again.copied, again.warnings, again.already_done) == (2, 0, 1, 1)
+    assert RowIssue.objects.filter(reason="tenant_rejected").count() == 1
 
 
 def test_rows_added_later_join_their_tenant_once(legacy):

@@ -84,11 +84,15 @@ def clear_resolved(ctx: Context, source: str, copied_ids_sql: str, **values: str
     )
 
 
-def count_issues(ctx: Context, source: str, kind: str) -> int:
+def count_issues(ctx: Context, source: str, kind: str, reasons: tuple[str, ...] = ()) -> int:
+    """Rows of ``source`` with an issue of ``kind`` (of one of ``reasons``, if given)."""
     issue = ctx.table_of("legacy.RowIssue")
     params = ctx.params(issue_source=source, issue_kind=kind)
+    of_reasons = ""
+    if reasons:
+        of_reasons = f" AND reason IN ({', '.join(params.add(r) for r in reasons)})"
     return ctx.rows(
         f"SELECT COUNT(DISTINCT legacy_id) FROM {issue}"
-        f" WHERE source = %(issue_source)s AND kind = %(issue_kind)s",
+        f" WHERE source = %(issue_source)s AND kind = %(issue_kind)s{of_reasons}",
         params,
     )[0][0]

@@ -16,6 +16,8 @@ DESCRIPTION = "the auth service's clients, and users.client_id as memberships"
 CLIENTS, USERS = "clients", "users"
 TABLES = (CLIENTS,)
 MEMBERSHIPS = "memberships"  # the report's name for users.client_id
+# Why a users row's client_id became no membership: no such client, or one not copied.
+TENANT_MISSING, TENANT_REJECTED = "tenant_missing", "tenant_rejected"
 
 
 def _new_clients(ctx: Context, params: Params) -> str:
@@ -95,11 +97,16 @@ def _copy_memberships(ctx: Context) -> None:
     member = params.add("member")
     tenant_of = f" AND t.legacy_source = %(clients)s AND t.legacy_id = {d.as_text('s.client_id')}"
     from_ = _memberships_from(ctx, params)
+    issue = ctx.table_of("legacy.RowIssue")
     record_issues(
         ctx,
         USERS,
         WARNING,
-        f"SELECT {d.as_text('s.id')} AS legacy_id, {params.add('tenant_missing')} AS reason,"
+        f"SELECT {d.as_text('s.id')} AS legacy_id,"
+        # A client row that exists but was not copied (say, slug_duplicate) is named so.
+        f" CASE WHEN EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(clients)s"
+        f" AND i.legacy_id = {d.as_text('s.client_id')} AND i.kind = {params.add(REJECTED)})"
+        f" THEN {params.add(TENANT_REJECTED)} ELSE {params.add(TENANT_MISSING)} END AS reason,"
         f" 'client ' || {d.as_text('s.client_id')} AS detail{from_}"
         f" AND NOT EXISTS (SELECT 1 FROM {tenant} t WHERE 1 = 1{tenant_of})",
         params,
@@ -125,7 +132,10 @@ def _copy_memberships(ctx: Context) -> None:
     result.copied += copied
     ctx.grew("accounts.Membership", copied)
     result.rows = ctx.rows(f"SELECT COUNT(*){from_}", params)[0][0]
-    result.warnings = count_issues(ctx, USERS, WARNING)
+    # Only the memberships' own warnings (the users' are on the users line); a row of a
+    # person and tenant that already have a membership has nothing left to do.
+    result.warnings = count_issues(ctx, USERS, WARNING, (TENANT_MISSING, TENANT_REJECTED))
+    result.already_done = max(result.rows - result.copied - result.warnings, 0)
 
 
 def verify(ctx: Context, v: Verification) -> None:
