@@ -59,11 +59,13 @@ def test_a_password_changed_in_both_keeps_authcores_and_reports_it(legacy):
     user.save()
     set_row(legacy, "users", uid, password_hash=bcrypt_hash("legacy-pw"))
 
-    sync()
+    report = sync()
 
     assert authenticate(email="ann@example.com", password="authcore-pw") is not None
     assert authenticate(email="ann@example.com", password="legacy-pw") is None
     assert Conflict.objects.filter(field="password", rule__contains="authcore change").exists()
+    assert report.conflicts == 1  # counted in the run's report (and its --json)
+    assert sync().conflicts == 0  # recorded once
     assert verify_legacy(apps).verification.ok
 
 

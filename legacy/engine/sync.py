@@ -17,11 +17,12 @@ from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 
 
-def _conflict(ctx: Context, field: str, rule: str, from_where: str, params: Params) -> int:
-    """Record a Conflict for each row of ``from_where`` (aliases s, o, u)."""
+def _conflict(ctx: Context, field: str, rule: str, from_where: str, params: Params) -> None:
+    """Record a Conflict for each row of ``from_where`` (aliases s, o, u); the run's report
+    counts the new ones."""
     conflict = ctx.table_of("legacy.Conflict")
     params.values.update(field=field, rule=rule)
-    return ctx.execute(
+    ctx.report.conflicts += ctx.execute(
         f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
         f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
         f" SELECT u.id, %(field)s, %(source)s, o.legacy_id, NULL, NULL, NULL, NULL,"
