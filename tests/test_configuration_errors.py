@@ -75,3 +75,14 @@ def test_the_command_reports_a_missing_configured_table_in_one_line():
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "auth_users" in result.stderr
+
+
+@pytest.mark.parametrize("flag", [None, "--verify"])
+def test_a_database_not_migrated_yet_says_to_run_migrate(tmp_path, flag):
+    """Not the database's "no such table": what to do about it, in one line, exit 2."""
+    url = f"sqlite:///{tmp_path / 'not-migrated.sqlite3'}"
+    result = command(*([flag] if flag else []), DATABASE_URL=url)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Run `manage.py migrate` first" in lines[0]

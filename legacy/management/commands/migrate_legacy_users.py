@@ -12,7 +12,8 @@ from typing import Any
 
 from django.apps import apps as live_apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from legacy.engine import (
     SOURCES,
@@ -29,13 +30,37 @@ from legacy.tables import InvalidTableName, MissingLegacyTable
 EXIT_CODES = """exit codes:
   0  done (and, with --verify, every legacy row is accounted for and matches)
   1  --verify found problems (listed in the report)
-  2  bad usage or configuration (unknown source, invalid or missing legacy table name)
+  2  bad usage or configuration (unknown source, invalid or missing legacy table name,
+     migrations not applied)
   3  the database failed (unreachable, wrong credentials, an error mid-copy: whole
      units of work already done are kept, the next run resumes after them)
   4  another copy is running against this database (use --wait to queue)"""
 
 
 NATS_LOGGER = "legacy.engine.nats"
+# The apps whose tables the copy reads and writes.
+OWN_APPS = ("accounts", "legacy", "natscreds")
+
+
+def unapplied_migrations(using: str) -> list[str]:
+    """authcore's migrations (and what they need) not yet applied to ``using``, in order."""
+    executor = MigrationExecutor(connections[using])
+    targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] in OWN_APPS]
+    return [f"{m.app_label}.{m.name}" for m, _ in executor.migration_plan(targets)]
+
+
+def _unapplied_after_failure(using: str) -> list[str]:
+    """After a database error: the migrations that explain it, if any.
+
+    A database ``migrate`` never ran on (or that a failed one left behind) stops the copy
+    at its first missing table, in the database's own words ("relation ... does not
+    exist"), where what to do is run ``migrate``. Asked only after a failure, so a run
+    that works pays nothing; empty if the database cannot even say.
+    """
+    try:
+        return unapplied_migrations(using)
+    except DatabaseError:
+        return []
 
 
 class _OutputHandler(logging.Handler):
@@ -124,6 +149,14 @@ class Command(BaseCommand):
         except (UnknownSource, InvalidTableName, MissingLegacyTable) as exc:
             raise CommandError(str(exc), returncode=2) from exc
         except DatabaseError as exc:
+            pending = _unapplied_after_failure(options["database"])
+            if pending:
+                raise CommandError(
+                    f"authcore's tables are not all there yet: {len(pending)} migration(s)"
+                    f" not applied ({', '.join(pending[:3])}{', ...' if len(pending) > 3 else ''})."
+                    f" Run `manage.py migrate` first (it copies the legacy rows too).",
+                    returncode=2,
+                ) from exc
             message = " ".join(str(exc).split()) or exc.__class__.__name__
             raise CommandError(f"database error: {message}", returncode=3) from exc
 
