@@ -232,9 +232,9 @@ def _copy_staged(
         result.copied += created
         result.merged += attached - created
         mergers = _mergers(created == expected and not vanished)
+        _take_usable_password(ctx, table, new, mergers)
         _record_conflicts(ctx, table, cols, new, mergers)
         _fail_closed(ctx, table, new, mergers)
-        _take_usable_password(ctx, table, new, mergers)
         if cols.verified_carries_over:
             _carry_verified(ctx, table, new, mergers)
         _grant_roles(ctx, table, cols, new, winners)
@@ -314,9 +314,9 @@ def _record_conflicts(
     # field -> (value kept, value of the merged row, rule), all SQL; passwords are never
     # shown.
     winner_rule = params.add(cols.rule)
+    taken = _password_taken(ctx, params)
     password_rule = (
-        f"CASE WHEN {_takes_password(ctx, new, params)}"
-        f" THEN {params.add(PASSWORD_TAKEN_RULE)}"
+        f"CASE WHEN {taken} THEN {params.add(PASSWORD_TAKEN_RULE)}"
         f" ELSE {params.add(cols.rule + '; the other password no longer works')} END"
     )
     shown: dict[str, tuple[str, str, str]] = {
@@ -343,6 +343,11 @@ def _record_conflicts(
 
     field_rows = " UNION ALL ".join(f"SELECT {params.add(f)} AS field" for f in fields)
     differs = {f: f"CASE WHEN {d.distinct(f'u.{f}', f'n.{f}')} THEN 1 ELSE 0 END" for f in fields}
+    # The row whose password the user took is no longer different, and is recorded all
+    # the same, with the rule that took it.
+    differs["password"] = (
+        f"CASE WHEN {d.distinct('u.password', 'n.password')} OR ({taken}) THEN 1 ELSE 0 END"
+    )
     ctx.report.conflicts += ctx.execute(
         f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
         f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
@@ -368,19 +373,18 @@ PASSWORD_TAKEN_RULE = (
 )
 
 
-def _takes_password(ctx: Context, new: str, params: Params) -> str:
-    """SQL over a merged row ``n`` and its user ``u``: the row whose password the user
-    takes (``_take_usable_password``): the person's first row of the unit with a usable
-    password, merged into a user the copy made without one.
-
-    An earlier row of the person with a usable one would have been taken instead (a
-    person's winning row is never usable here: it gave the user its unusable password).
+def _password_taken(ctx: Context, params: Params) -> str:
+    """SQL over a merged row ``n`` and its user ``u``: the user took this row's password
+    (``_take_usable_password``): the two are equal, usable, and the user's winning row had
+    none. The look-up of the winning row's origin (a unique index) runs only for rows
+    whose password equals their user's, which are few.
     """
+    origin = ctx.table_of("accounts.UserOrigin")
     unusable = params.add(UNUSABLE_PASSWORD)
     return (
-        f"u.password = {unusable} AND u.legacy_source IS NOT NULL AND n.password <> {unusable}"
-        f" AND NOT EXISTS (SELECT 1 FROM {new} e WHERE e.email_key = n.email_key"
-        f" AND e.reject_reason IS NULL AND e.password <> {unusable} AND e.seq < n.seq)"
+        f"u.password = n.password AND n.password <> {unusable}"
+        f" AND EXISTS (SELECT 1 FROM {origin} w WHERE w.source = u.legacy_source"
+        f" AND w.legacy_id = u.legacy_id AND w.legacy_password = {unusable})"
     )
 
 
@@ -391,21 +395,22 @@ def _take_usable_password(ctx: Context, table: LegacyTable, new: str, mergers: s
     Same address, same person: left unusable, the password the person still has in
     another service would stop working, and nothing would let them in instead. Only users
     the copy made (``legacy_source``) whose password is still exactly the copy's unusable
-    one: a password set or locked in authcore since is never replaced. The Conflict says
-    so (``PASSWORD_TAKEN_RULE``); --verify and --sync treat the taken password as copied
-    (``password_as_copied``).
+    one: a password set or locked in authcore since is never replaced. Runs before the
+    conflicts are recorded, whose Conflict then says so (``PASSWORD_TAKEN_RULE``); --verify
+    and --sync treat the taken password as copied (``password_as_copied``).
+
+    The unit's usable merged rows are ranked per person in one pass, and each first one
+    finds its user through the email index: a look-up per merged row, as for the conflicts.
     """
     user = ctx.table_of("accounts.User")
     params = ctx.params(source=table.key)
     unusable = params.add(UNUSABLE_PASSWORD)
-    usable_merged = (
-        f" FROM {new} n WHERE n.reject_reason IS NULL AND {mergers} AND n.password <> {unusable}"
-    )
     ctx.execute(
-        f"UPDATE {user} SET password = (SELECT n.password{usable_merged}"
-        f" AND n.email_key = LOWER({user}.email) ORDER BY n.seq LIMIT 1)"
-        f" WHERE password = {unusable} AND legacy_source IS NOT NULL"
-        f" AND LOWER(email) IN (SELECT n.email_key{usable_merged})",
+        f"UPDATE {user} SET password = t.password FROM (SELECT n.email_key, n.password,"
+        f" ROW_NUMBER() OVER (PARTITION BY n.email_key ORDER BY n.seq) AS k FROM {new} n"
+        f" WHERE n.reject_reason IS NULL AND {mergers} AND n.password <> {unusable}) t"
+        f" WHERE t.k = 1 AND LOWER({user}.email) = t.email_key"
+        f" AND {user}.password = {unusable} AND {user}.legacy_source IS NOT NULL",
         params,
     )
 
