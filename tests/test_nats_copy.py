@@ -195,6 +195,22 @@ def test_a_seed_kept_in_the_clear_is_copied_and_flagged(legacy, nats):
     assert verify_legacy(apps).verification.ok
 
 
+def test_a_jwt_stored_with_blanks_around_it_is_copied_without_them(legacy, nats):
+    """Pasted with its line break (read from a .creds file): valid, and copied usable."""
+    ann = legacy.user("ann@example.com")
+    cred = nats.credential(ann, nats.account())
+    legacy.execute(
+        f"UPDATE {legacy.table('nats_user_credential')} SET jwt = %s WHERE id = %s",
+        [f"  {cred.jwt}\r\n", cred.id],
+    )
+
+    copy()
+
+    user = User.objects.get()
+    assert (user.nats_jwt, user.nats_problems) == (cred.jwt, "")
+    assert verify_legacy(apps).verification.ok
+
+
 def test_a_signing_key_credential_passes(legacy, nats):
     uid = legacy.user("ann@example.com")
     account = nats.account(signing=True)

@@ -181,6 +181,19 @@ def _credential_rows(
     )
 
 
+def _copied_value(
+    ctx: Context, table: LegacyTable, alias: str, column: str, params: Params, kind: str = "text"
+) -> str:
+    """SQL: a legacy column's value as the copy stores it (and --verify expects it).
+
+    A JWT loses the blanks around it: a token pasted with its line break decodes and
+    passes every check, but a NATS client sends the stored string as it is, and the
+    server refuses it with the break.
+    """
+    value = table.col(alias, column, kind)
+    return ctx.dialect.trim_blanks(value, params) if column == "jwt" else value
+
+
 def _check_credential(row: tuple[Any, ...], check_expiry: bool) -> list[nats_checks.Problem]:
     _, _, public_key, jwt, account_public_key, expires_at, key, signing_key, known = row[:9]
     return nats_checks.check_user_credential(
@@ -412,7 +425,7 @@ def _stage_new_accounts(ctx: Context, accounts: LegacyTable) -> str:
     return ctx.stage(
         "nats_accounts",
         f"SELECT {d.as_text('s.id')} AS legacy_id, s.name AS name, {key} AS public_key,"
-        f" {accounts.col('s', 'jwt')} AS jwt,"
+        f" {_copied_value(ctx, accounts, 's', 'jwt', params)} AS jwt,"
         f" {accounts.col('s', 'signing_key_public')} AS signing_key_public,"
         f" COALESCE({accounts.col('s', 'created_at', 'timestamp')}, %(now)s) AS created_at,"
         f" CASE WHEN {key} IS NULL OR {key} = '' THEN {params.add('public_key_empty')}"
@@ -550,7 +563,7 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
     )
     if ctx.count(movers):
         result.copied += ctx.execute(
-            f"UPDATE {user} SET nats_jwt = {creds.col('c', 'jwt')},"
+            f"UPDATE {user} SET nats_jwt = {_copied_value(ctx, creds, 'c', 'jwt', params)},"
             f" nats_seed_hash = {creds.col('c', 'seed_hash')},"
             f" nats_public_key = {creds.col('c', 'public_key')},"
             f" nats_account_id = {_natscreds_account(ctx, creds, 'c')},"
@@ -879,7 +892,7 @@ def _verify_accounts(ctx: Context, accounts: LegacyTable, v: Verification) -> No
         f" AND t.legacy_id = {d.as_text('s.id')}"
     )
     for column in ("name", "public_key", "jwt", "signing_key_public"):
-        condition = d.distinct(f"t.{column}", accounts.col("s", column))
+        condition = d.distinct(f"t.{column}", _copied_value(ctx, accounts, "s", column, params))
         report_rows(
             ctx,
             v,
@@ -941,7 +954,8 @@ def _verify_credentials(ctx: Context, creds: LegacyTable, v: Verification) -> No
         ("expired_at", "nats_expired_at", "timestamp"),
     )
     for column, user_field, kind in fields:
-        condition = d.distinct(f"u.{user_field}", creds.col("s", column, kind))
+        legacy_value = _copied_value(ctx, creds, "s", column, params, kind)
+        condition = d.distinct(f"u.{user_field}", legacy_value)
         report_rows(
             ctx,
             v,
