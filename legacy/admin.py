@@ -45,6 +45,7 @@ from authcore.lib.admin_lists import EstimatedCountPaginator
 from authcore.lib.emails import TRIMMED_CHARACTERS
 from authcore.lib.masking import mask_digest
 from legacy.engine.issues import REJECTED, WARNING
+from legacy.engine.people import ROLE_BLANKS
 from legacy.engine.schema import LEGACY_MODELS
 from legacy.models import (
     AuthClient,
@@ -340,8 +341,8 @@ class TrimBlanks(models.Func):
     function = "TRIM"
     output_field = models.CharField()
 
-    def __init__(self, expression: Any) -> None:
-        super().__init__(expression, Value(TRIMMED_CHARACTERS))
+    def __init__(self, expression: Any, blanks: str = TRIMMED_CHARACTERS) -> None:
+        super().__init__(expression, Value(blanks))
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(compiler, connection, function="BTRIM", **extra)
@@ -349,7 +350,7 @@ class TrimBlanks(models.Func):
 
 def role_key(field_path: str) -> Lower:
     """A legacy role as the group it stands for: legacy.engine.people.role_key, in the ORM."""
-    return Lower(TrimBlanks(F(field_path)))
+    return Lower(TrimBlanks(F(field_path), ROLE_BLANKS))
 
 
 class LegacyRoleFilter(admin.FieldListFilter):

@@ -413,6 +413,8 @@ def test_roles_become_groups_from_the_winning_row(legacy):
     legacy.user("cat@example.com", "pw", role="")
     existing = Group.objects.create(name="member")
     legacy.user("dan@example.com", "pw", role="Member")
+    legacy.user("eve@example.com", "pw", role="\u00a0admin\t")  # a no-break space
+    legacy.user("fay@example.com", "pw", role="\u3000")  # blank in any script: none
 
     copy()
 
@@ -421,6 +423,7 @@ def test_roles_become_groups_from_the_winning_row(legacy):
         ("ann@example.com", "admin"),
         ("bob@example.com", "admin"),
         ("dan@example.com", "member"),
+        ("eve@example.com", "admin"),
     }
     reverse_legacy(apps)
     assert list(Group.objects.all()) == [existing]  # made by the copy: gone; existing: kept

@@ -454,9 +454,14 @@ def _set_on_merged_users(
     )
 
 
+# Every character Python's str.strip() removes (no-break spaces included), as the API's
+# role checks strip them: a role padded with any of them is the same role.
+ROLE_BLANKS = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+
+
 def role_key(ctx: Context, expr: str, params: Params) -> str:
-    """A legacy role as a group name: trimmed and case-folded."""
-    return f"LOWER({ctx.dialect.trim_blanks(expr, params)})"
+    """A legacy role as a group name: trimmed of any blank and case-folded."""
+    return f"LOWER({ctx.dialect.trim_blanks(expr, params, ROLE_BLANKS)})"
 
 
 def _make_role_groups(ctx: Context, table: LegacyTable, cols: PersonColumns, staged: str) -> None:

@@ -130,8 +130,11 @@ class Dialect:
                 self._encoding = str(cursor.fetchone()[0]).upper()
         return self._encoding
 
-    def trim_blanks(self, expr: str, params: Params) -> str:
-        chars = params.add(emails.TRIMMED_CHARACTERS, "blanks")
+    def trim_blanks(
+        self, expr: str, params: Params, blanks: str = emails.TRIMMED_CHARACTERS
+    ) -> str:
+        """``expr`` without the characters of ``blanks`` at either end."""
+        chars = params.add(blanks, "blanks")
         if self.vendor == "postgresql":
             return f"btrim({expr}, {chars})"
         return f"trim({expr}, {chars})"
