@@ -155,13 +155,23 @@ class Context:
         commits on its own, so a killed run keeps whole units only and the next run
         resumes after them; progress is reported after each unit.
         """
+        for low, high in self.unit_ranges(table_key, total):
+            yield self.unit_rows(staged, low, high)
+
+    def unit_ranges(self, table_key: str, total: int) -> Iterator[tuple[int, int]]:
+        """The ``seq`` ranges of ``chunks``, reporting progress after each."""
         if self.on_progress is not None and total:
             self.on_progress(table_key, 0, total)  # the clock starts here
         for low in range(1, total + 1, self.chunk_rows):
             high = min(low + self.chunk_rows - 1, total)
-            yield f"(SELECT * FROM {staged} WHERE seq BETWEEN {int(low)} AND {int(high)})"
+            yield low, high
             if self.on_progress is not None:
                 self.on_progress(table_key, high, total)
+
+    @staticmethod
+    def unit_rows(staged: str, low: int, high: int) -> str:
+        """The staged rows ``low`` to ``high`` (by ``seq``), as a subquery."""
+        return f"(SELECT * FROM {staged} WHERE seq BETWEEN {int(low)} AND {int(high)})"
 
     @contextmanager
     def unit(self, reads_legacy: bool = True) -> Iterator[None]:

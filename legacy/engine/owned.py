@@ -10,8 +10,12 @@ the row of the person's winning legacy row and rejects the others as already_has
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
+
+from django.db import DataError, IntegrityError
 
 from legacy.engine.context import Context
 from legacy.engine.foreign_keys import checked_afterwards
@@ -152,15 +156,93 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
     )
     fixed = has_fixed_rows(ctx, staged)
     total = ctx.count(staged)
+    units = RefusedRows(table.key, staged)
+    copy_chunk = partial(_copy_chunk, ctx, table, spec, params=params, fixed=fixed)
     with checked_afterwards(ctx, total, spec.target):
-        for new in ctx.chunks(table.key, staged, total):
-            with ctx.unit(reads_legacy=False):
-                _copy_chunk(ctx, table, spec, new, params, fixed)
+        for low, high in ctx.unit_ranges(table.key, total):
+            units.copy_unit(ctx, low, high, copy_chunk)
     ctx.drop_stage(staged)
     ctx.grown(spec.target)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
     result.already_done = max(result.rows - result.rejected - result.copied, 0)
+
+
+# What a row refused by the database is recorded as (its detail: the database's words).
+REFUSED_BY_DATABASE = "refused_by_database"
+# Rows of one table the database may refuse before the copy stops (``RefusedRows``).
+REFUSED_ROWS_LIMIT = 100
+
+
+@dataclass
+class RefusedRows:
+    """Units of staged rows, each copied whole, or narrowed to the rows the database refuses.
+
+    The table's values are checked before they are copied, but a legacy table can hold
+    what no check foresaw (a column wider than authcore's, a NULL where a constraint was
+    dropped): the database then refuses the unit's insert, in its own words and naming
+    no row. Such a unit is split in halves until the refused rows are found; each is
+    recorded as rejected (``refused_by_database``, with the database's message, in the
+    legacy row's name) and left out, and the rest of the unit is copied. A later run
+    tries the row again, as the cause may have been fixed. Past ``REFUSED_ROWS_LIMIT``
+    rows refused in one table the copy stops, naming the first: a cause that wide is a
+    schema to fix, and narrowing row by row would take longer than the copy.
+    """
+
+    table_key: str
+    staged: str
+    count: int = 0
+    first: str = ""
+
+    def copy_unit(self, ctx: Context, low: int, high: int, work: Callable[[str], object]) -> None:
+        """Run ``work`` over staged rows ``low`` to ``high`` in one unit, or narrow it."""
+        result = ctx.report.table(self.table_key)
+        copied = result.copied
+        try:
+            with ctx.unit(reads_legacy=False):
+                work(ctx.unit_rows(self.staged, low, high))
+            return
+        except (DataError, IntegrityError) as exc:
+            result.copied = copied  # undone with the unit
+            if low < high:
+                middle = (low + high) // 2
+                self.copy_unit(ctx, low, middle, work)
+                self.copy_unit(ctx, middle + 1, high, work)
+                return
+            self._reject(ctx, low, exc)
+        with ctx.unit(reads_legacy=False):  # the row now rejected, recorded as such
+            work(ctx.unit_rows(self.staged, low, high))
+
+    def _reject(self, ctx: Context, seq: int, exc: Exception) -> None:
+        # The primary message only: PostgreSQL's detail repeats the row's values (digests).
+        diag = getattr(exc.__cause__, "diag", None)
+        words = getattr(diag, "message_primary", None) or str(exc)
+        message = " ".join(words.split())[:500] or exc.__class__.__name__
+        legacy_id = ctx.rows(
+            f"SELECT legacy_id FROM {self.staged} WHERE seq = {int(seq)}", Params()
+        )[0][0]
+        self.count += 1
+        self.first = self.first or f"{self.table_key}#{legacy_id}: {message}"
+        if self.count > REFUSED_ROWS_LIMIT:
+            raise DataError(
+                f"more than {REFUSED_ROWS_LIMIT} rows of {self.table_key} refused by the database;"
+                f" the first, {self.first}"
+            ) from exc
+        params = ctx.params(source=self.table_key)
+        with ctx.unit(reads_legacy=False):
+            record_issues(
+                ctx,
+                self.table_key,
+                REJECTED,
+                f"SELECT n.legacy_id, {params.add(REFUSED_BY_DATABASE)} AS reason,"
+                f" {params.add(message)} AS detail FROM {self.staged} n WHERE n.seq = {int(seq)}",
+                params,
+            )
+            ctx.execute(
+                f"UPDATE {self.staged} SET reject_reason = {params.add(REFUSED_BY_DATABASE)}"
+                f" WHERE seq = {int(seq)}",
+                params,
+            )
 
 
 def _copy_chunk(
