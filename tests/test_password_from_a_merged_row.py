@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
+from passlib.hash import pbkdf2_sha256
 
 from accounts.models import User
 from legacy.engine import copy_legacy, reverse_legacy, verify_legacy
@@ -86,6 +87,35 @@ def test_a_password_set_later_in_the_winning_service_is_synced(legacy):
     assert not logs_in("ann@example.com", "shared-pw")
     assert not Conflict.objects.filter(field="password", source="users").exists()
     assert verify_legacy(apps).verification.ok
+
+
+def test_a_password_changed_later_in_the_row_it_was_taken_from_is_synced(legacy):
+    """The merged row gave the password: its change in the old service is followed, and
+    --verify, which compares with what the rows say now, still passes after the sync."""
+    legacy.user("ann@example.com", password="")
+    shared = shared_user(legacy, "ann@example.com", "shared-pw")
+    copy_legacy(apps)
+    set_row(legacy, "user", shared, hashed_password=pbkdf2_sha256.hash("changed-pw"))
+
+    report = copy_legacy(apps, sync=True)
+
+    assert report.tables["user"].synced >= 1
+    assert logs_in("ann@example.com", "changed-pw")
+    assert not logs_in("ann@example.com", "shared-pw")
+    assert verify_legacy(apps).verification.ok
+
+
+def test_when_both_rows_change_the_winning_rows_password_is_synced(legacy):
+    ann = legacy.user("ann@example.com", password="")
+    other = legacy.user("ANN@example.com", password="other-pw")
+    copy_legacy(apps)
+    set_row(legacy, "users", ann, password_hash=bcrypt_hash("winner-pw"))
+    set_row(legacy, "users", other, password_hash=bcrypt_hash("other-changed"))
+
+    copy_legacy(apps, sync=True)
+
+    assert logs_in("ann@example.com", "winner-pw")
+    assert not logs_in("ann@example.com", "other-changed")
 
 
 def test_the_reverse_removes_the_user_and_its_taken_password(legacy):

@@ -379,13 +379,27 @@ def _password_taken(ctx: Context, params: Params) -> str:
     none. The look-up of the winning row's origin (a unique index) runs only for rows
     whose password equals their user's, which are few.
     """
-    origin = ctx.table_of("accounts.UserOrigin")
     unusable = params.add(UNUSABLE_PASSWORD)
     return (
         f"u.password = n.password AND n.password <> {unusable}"
-        f" AND EXISTS (SELECT 1 FROM {origin} w WHERE w.source = u.legacy_source"
-        f" AND w.legacy_id = u.legacy_id AND w.legacy_password = {unusable})"
+        f" AND {_winner_had_no_password(ctx, params)}"
     )
+
+
+def _winner_had_no_password(ctx: Context, params: Params) -> str:
+    """SQL over a user ``u``: its winning row's password was unusable (one unique-index
+    look-up of that row's origin), so the user may have taken a merged row's."""
+    origin = ctx.table_of("accounts.UserOrigin")
+    return (
+        f"EXISTS (SELECT 1 FROM {origin} w WHERE w.source = u.legacy_source"
+        f" AND w.legacy_id = u.legacy_id AND w.legacy_password = {params.add(UNUSABLE_PASSWORD)})"
+    )
+
+
+def password_taken_from(ctx: Context, params: Params) -> str:
+    """SQL over a user ``u`` and an origin ``o``: the user's password is the one it took
+    from the merged row of ``o`` (``_take_usable_password``), unchanged since."""
+    return f"u.password = o.legacy_password AND {_winner_had_no_password(ctx, params)}"
 
 
 def _take_usable_password(ctx: Context, table: LegacyTable, new: str, mergers: str) -> None:

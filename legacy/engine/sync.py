@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from legacy.engine.context import Context
 from legacy.engine.owned import OwnedRows, is_sha256_hex, legacy_digest
-from legacy.engine.people import PersonColumns, password_as_copied
+from legacy.engine.people import PersonColumns, password_as_copied, password_taken_from
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 
@@ -46,8 +46,12 @@ def sync_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
         f" JOIN {origin} o ON o.source = %(source)s AND o.legacy_id = {d.as_text('s.id')}"
         f" JOIN {user} u ON u.id = o.user_id"
     )
-    winner = " AND u.legacy_source = %(source)s AND u.legacy_id = o.legacy_id"
-    password_changed = f" WHERE o.legacy_password <> {legacy_password}{winner}"
+    is_winner = "u.legacy_source = %(source)s AND u.legacy_id = o.legacy_id"
+    winner = f" AND {is_winner}"
+    # The row a user's password came from: its winning row, or the merged row whose
+    # password it took because the winning row had none.
+    gave_password = f" AND (({is_winner}) OR ({password_taken_from(ctx, params)}))"
+    password_changed = f" WHERE o.legacy_password <> {legacy_password}{gave_password}"
     local_unchanged = f" AND {password_as_copied(ctx, params)}"
     with ctx.unit():
         _conflict(
@@ -60,7 +64,10 @@ def sync_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
         )
         result.synced += ctx.execute(
             f"UPDATE {user} SET password = (SELECT {legacy_password}{joined}"
-            f" WHERE u.id = {user}.id{winner})"
+            f" WHERE u.id = {user}.id{gave_password}"
+            # Both changed (the winning row and the row taken from, of one table): the
+            # winning row's.
+            f" ORDER BY CASE WHEN {is_winner} THEN 0 ELSE 1 END LIMIT 1)"
             f" WHERE id IN (SELECT u.id{joined}{password_changed}{local_unchanged})",
             params,
         )
