@@ -9,6 +9,7 @@ import pytest
 from argon2 import PasswordHasher
 from django.apps import apps
 from django.contrib.auth import authenticate
+from django.db import connection
 from django.utils import timezone
 from passlib.hash import pbkdf2_sha256
 
@@ -294,6 +295,40 @@ def test_tenants_and_memberships(legacy):
         ("bob@example.com", "globex", "member"),
     }
     assert report.tables["memberships"].copied == 2
+    assert verify_legacy(apps).verification.ok
+
+
+def test_clients_authcore_cannot_hold_are_rejected_by_name(legacy):
+    """Drift: a clients table without NOT NULL on name, and wider columns."""
+    table = legacy.table("clients")
+    if connection.vendor == "postgresql":
+        legacy.execute(
+            f'ALTER TABLE "{table}" ALTER COLUMN name DROP NOT NULL,'
+            " ALTER COLUMN name TYPE varchar(500), ALTER COLUMN slug TYPE varchar(500)"
+        )
+    else:
+        legacy.execute(f'DROP TABLE "{table}"')
+        legacy.execute(
+            f'CREATE TABLE "{table}" (id char(32) PRIMARY KEY, name varchar(500),'
+            " slug varchar(500) NOT NULL UNIQUE, is_active boolean NOT NULL,"
+            " created_at datetime NOT NULL)"
+        )
+    legacy.insert("clients", name="Acme", slug="acme")
+    nameless = legacy.insert("clients", name=None, slug="nameless")
+    blank = legacy.insert("clients", name=" ", slug="blank")
+    wide = legacy.insert("clients", name="x" * 201, slug="wide")
+    long_slug = legacy.insert("clients", name="Long", slug="s" * 101)
+
+    report = copy()
+
+    assert list(Tenant.objects.values_list("slug", flat=True)) == ["acme"]
+    assert set(RowIssue.objects.values_list("legacy_id", "reason")) == {
+        (str(nameless), "name_empty"),
+        (str(blank), "name_empty"),
+        (str(wide), "value_too_long"),
+        (str(long_slug), "value_too_long"),
+    }
+    assert report.tables["clients"].rejected == 4
     assert verify_legacy(apps).verification.ok
 
 

@@ -26,11 +26,18 @@ def _new_clients(ctx: Context, params: Params) -> str:
     assert clients is not None
     tenant = ctx.table_of("accounts.Tenant")
     slug = d.trim_blanks("s.slug", params)
+    room = {f: ctx.model("accounts.Tenant")._meta.get_field(f).max_length for f in ("name", "slug")}
     return (
         f"SELECT {d.as_text('s.id')} AS legacy_id, s.name AS name, {slug} AS slug,"
         f" COALESCE({clients.col('s', 'is_active', 'boolean')}, FALSE) AS is_active,"
         f" COALESCE({clients.col('s', 'created_at', 'timestamp')}, %(now)s) AS created_at,"
         f" CASE WHEN s.slug IS NULL OR {slug} = '' THEN {params.add('slug_empty')}"
+        # Drift beyond legacy-schema.md (a NULL name, wider columns): a tenant authcore
+        # cannot hold is rejected by name, where the insert would stop the source.
+        f" WHEN s.name IS NULL OR {d.trim_blanks('s.name', params)} = ''"
+        f" THEN {params.add('name_empty')}"
+        f" WHEN LENGTH(s.name) > {room['name']} OR LENGTH({slug}) > {room['slug']}"
+        f" THEN {params.add('value_too_long')}"
         f" WHEN EXISTS (SELECT 1 FROM {tenant} t WHERE LOWER(t.slug) = LOWER({slug}))"
         f" OR ROW_NUMBER() OVER (PARTITION BY LOWER({slug}) ORDER BY s.id) > 1"
         f" THEN {params.add('slug_duplicate')} END AS reject_reason"
