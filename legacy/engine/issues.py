@@ -40,10 +40,18 @@ def was_rejected(ctx: Context, legacy_id: str, params: Params) -> str:
     it in a level above the per-row checks, never beside them, or none of them runs in
     parallel workers.
     """
+    return f"CASE WHEN {rejection_on_record(ctx, legacy_id, params)} THEN 1 ELSE 0 END"
+
+
+def rejection_on_record(
+    ctx: Context, legacy_id: str, params: Params, source: str = "%(source)s"
+) -> str:
+    """SQL: the row of ``source`` (a placeholder) with id ``legacy_id`` has a rejection on
+    record (an EXISTS over the issues' unique index)."""
     issue = ctx.table_of("legacy.RowIssue")
     return (
-        f"CASE WHEN EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(source)s"
-        f" AND i.legacy_id = {legacy_id} AND i.kind = {params.add(REJECTED)}) THEN 1 ELSE 0 END"
+        f"EXISTS (SELECT 1 FROM {issue} i WHERE i.source = {source}"
+        f" AND i.legacy_id = {legacy_id} AND i.kind = {params.add(REJECTED)})"
     )
 
 

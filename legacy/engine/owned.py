@@ -26,6 +26,7 @@ from legacy.engine.issues import (
     count_issues,
     has_fixed_rows,
     record_issues,
+    rejection_on_record,
     was_rejected,
 )
 from legacy.engine.report import Verification
@@ -95,12 +96,11 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
     """The rows not copied yet, with their owner and the reason to reject them (or NULL)."""
     d = ctx.dialect
     target, origin = ctx.table_of(spec.target), ctx.table_of("accounts.UserOrigin")
-    issue = ctx.table_of("legacy.RowIssue")
     owner_id = d.as_text("s.user_id")
     reasons = [
-        f"WHEN o.user_id IS NULL AND EXISTS (SELECT 1 FROM {issue} i"
-        f" WHERE i.source = %(owner_source)s AND i.legacy_id = {owner_id}"
-        f" AND i.kind = {params.add(REJECTED)}) THEN {params.add('owner_rejected')}",
+        f"WHEN o.user_id IS NULL"
+        f" AND {rejection_on_record(ctx, owner_id, params, '%(owner_source)s')}"
+        f" THEN {params.add('owner_rejected')}",
         f"WHEN o.user_id IS NULL THEN {params.add('owner_missing')}",
     ]
     columns = [f"{expr} AS {d.quote(name)}" for name, expr in spec.values.items()]

@@ -4,7 +4,13 @@ memberships (seed 004). Runs after the auth service's users, whose people it nee
 from __future__ import annotations
 
 from legacy.engine.context import Context
-from legacy.engine.issues import REJECTED, WARNING, count_issues, record_issues
+from legacy.engine.issues import (
+    REJECTED,
+    WARNING,
+    count_issues,
+    record_issues,
+    rejection_on_record,
+)
 from legacy.engine.people import role_key
 from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
@@ -104,16 +110,15 @@ def _copy_memberships(ctx: Context) -> None:
     member = params.add("member")
     tenant_of = f" AND t.legacy_source = %(clients)s AND t.legacy_id = {d.as_text('s.client_id')}"
     from_ = _memberships_from(ctx, params)
-    issue = ctx.table_of("legacy.RowIssue")
+    client_rejected = rejection_on_record(ctx, d.as_text("s.client_id"), params, "%(clients)s")
     record_issues(
         ctx,
         USERS,
         WARNING,
         f"SELECT {d.as_text('s.id')} AS legacy_id,"
         # A client row that exists but was not copied (say, slug_duplicate) is named so.
-        f" CASE WHEN EXISTS (SELECT 1 FROM {issue} i WHERE i.source = %(clients)s"
-        f" AND i.legacy_id = {d.as_text('s.client_id')} AND i.kind = {params.add(REJECTED)})"
-        f" THEN {params.add(TENANT_REJECTED)} ELSE {params.add(TENANT_MISSING)} END AS reason,"
+        f" CASE WHEN {client_rejected} THEN {params.add(TENANT_REJECTED)}"
+        f" ELSE {params.add(TENANT_MISSING)} END AS reason,"
         f" 'client ' || {d.as_text('s.client_id')} AS detail{from_}"
         f" AND NOT EXISTS (SELECT 1 FROM {tenant} t WHERE 1 = 1{tenant_of})",
         params,
