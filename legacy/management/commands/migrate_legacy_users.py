@@ -42,15 +42,9 @@ NATS_LOGGER = "legacy.engine.nats"
 OWN_APPS = ("accounts", "legacy", "natscreds")
 
 
-def unapplied_migrations(using: str) -> list[str]:
-    """authcore's migrations (and what they need) not yet applied to ``using``, in order."""
-    executor = MigrationExecutor(connections[using])
-    targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] in OWN_APPS]
-    return [f"{m.app_label}.{m.name}" for m, _ in executor.migration_plan(targets)]
-
-
 def _unapplied_after_failure(using: str) -> list[str]:
-    """After a database error: the migrations that explain it, if any.
+    """After a database error: authcore's migrations (and what they need) not yet applied
+    to ``using``, in order, which would explain it.
 
     A database ``migrate`` never ran on (or that a failed one left behind) stops the copy
     at its first missing table, in the database's own words ("relation ... does not
@@ -58,7 +52,9 @@ def _unapplied_after_failure(using: str) -> list[str]:
     that works pays nothing; empty if the database cannot even say.
     """
     try:
-        return unapplied_migrations(using)
+        executor = MigrationExecutor(connections[using])
+        targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] in OWN_APPS]
+        return [f"{m.app_label}.{m.name}" for m, _ in executor.migration_plan(targets)]
     except DatabaseError:
         return []
 
