@@ -27,6 +27,11 @@ def bearer(token: str) -> APIClient:
     return client
 
 
+def works(token: str) -> bool:
+    """Whether the API accepts ``token`` as a Bearer key."""
+    return bearer(token).get("/api/health/detailed").status_code == 200
+
+
 @pytest.mark.parametrize(
     "make",
     [

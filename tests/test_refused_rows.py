@@ -9,7 +9,7 @@ from django.db import DataError, connection
 from legacy.engine import copy_legacy, owned, verify_legacy
 from legacy.models import RowIssue
 from tests.conftest import sha256_hex
-from tests.test_credentials_after_move import bearer
+from tests.test_credentials_after_move import works
 
 
 def keys_table_allowing_null_names(legacy) -> None:
@@ -25,10 +25,6 @@ def keys_table_allowing_null_names(legacy) -> None:
         " key_hash char(64) NOT NULL UNIQUE, scopes text, is_active boolean NOT NULL,"
         " created_at datetime NOT NULL, last_used_at datetime, expires_at datetime)"
     )
-
-
-def works(token: str) -> bool:
-    return bearer(token).get("/api/health/detailed").status_code == 200
 
 
 @pytest.mark.parametrize("unit_rows", [2, 1000])

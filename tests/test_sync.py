@@ -12,7 +12,7 @@ from accounts.models import ApiKey, LoginSession, User
 from legacy.engine import copy_legacy, verify_legacy
 from legacy.models import Conflict
 from tests.conftest import bcrypt_hash, sha256_hex
-from tests.test_credentials_after_move import bearer
+from tests.test_credentials_after_move import works
 
 SOON = timezone.now() + timedelta(days=1)
 LATER = timezone.now() + timedelta(days=30)
@@ -124,10 +124,6 @@ def test_keys_revoked_deactivated_shortened_or_deleted_in_the_old_service(legacy
     assert verify_legacy(apps).verification.problem_counts == {
         "user_api_keys: legacy_row_missing": 1  # still reported: the row is gone
     }
-
-
-def works(token: str) -> bool:
-    return bearer(token).get("/api/health/detailed").status_code == 200
 
 
 def test_a_key_rotated_in_the_old_service_takes_its_new_digest(legacy):
