@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import data
+import floor
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -375,50 +376,36 @@ class Bench:
 
     # the floor ---------------------------------------------------------------------------
     def floor(self) -> dict[str, Any]:
-        """Users and keys by the plainest set-based copy, into tables shaped like the real
-        ones (same columns, indexes, unique constraints, a deferred foreign key)."""
+        """Users and keys by the plainest set-based copy (``floor.py``), first and again;
+        then with the records the engine keeps of them, and every source's rows the same
+        way: the cost of merely writing what the engine writes."""
         s = self.server
-        s.execute("DROP TABLE IF EXISTS bench_floor_apikey, bench_floor_user")
-        s.execute("CREATE TABLE bench_floor_user (LIKE accounts_user INCLUDING ALL)")
-        s.execute("CREATE TABLE bench_floor_apikey (LIKE accounts_apikey INCLUDING ALL)")
-        s.execute("ALTER TABLE bench_floor_apikey ADD FOREIGN KEY (user_id)"
-                  " REFERENCES bench_floor_user (id) DEFERRABLE INITIALLY DEFERRED")
-        users = (
-            "INSERT INTO bench_floor_user (email, password, username, full_name, is_active,"
-            " is_staff, is_superuser, is_verified, date_joined, last_login, legacy_source,"
-            " legacy_id)"
-            " SELECT btrim(u.email, E' \\t\\r\\n'),"
-            " CASE WHEN u.password_hash LIKE '$2%' THEN 'legacy_bcrypt$' || u.password_hash"
-            " WHEN u.password_hash LIKE '$argon2%' THEN 'legacy_argon2$' || u.password_hash"
-            " ELSE '!' END,"
-            " u.username, u.full_name, u.is_active, FALSE, FALSE, FALSE, u.created_at,"
-            " u.last_login_at, 'users', u.id::text"
-            # The one check the target enforces itself: an address fits in 254 characters.
-            " FROM users u WHERE length(btrim(u.email, E' \\t\\r\\n')) <= 254"
-            " ORDER BY u.id ON CONFLICT DO NOTHING"
-        )
-        keys = (
-            "INSERT INTO bench_floor_apikey (user_id, name, prefix, digest, scopes, is_active,"
-            " created_at, last_used_at, expires_at, revoked_at, legacy_source, legacy_id)"
-            " SELECT f.id, k.name, k.key_prefix, lower(btrim(k.key_hash)), k.scopes,"
-            " k.is_active, k.created_at, k.last_used_at, k.expires_at, NULL,"
-            " 'user_api_keys', k.id::text"
-            " FROM user_api_keys k JOIN bench_floor_user f"
-            " ON f.legacy_source = 'users' AND f.legacy_id = k.user_id::text"
-            " ON CONFLICT DO NOTHING"
-        )
         result: dict[str, Any] = {}
-        for name in ("first", "rerun"):
+        others = {**floor.OTHERS, **(floor.NATS if self.nats else {})}
+        runs = (
+            ("first", floor.scratch_tables(), []),
+            ("rerun", floor.scratch_tables(), []),
+            ("with_records", floor.scratch_tables(floor.RECORDS), floor.records()),
+            ("every_source", floor.scratch_tables(others), floor.other_sources(self.nats)),
+        )
+        for name, tables, more in runs:
+            if name != "rerun":
+                for statement in floor.create(tables):
+                    s.execute(statement)
+            statements = floor.users_and_keys() + more
             s.execute("CHECKPOINT")
             say(f"N={self.n:,}: floor ({name})")
             started = time.perf_counter()
             with s.conn.transaction():
-                user_rows, key_rows = s.execute(users), s.execute(keys)
+                user_rows, key_rows, *written = (s.execute(sql) for sql in statements)
             result[name] = {"seconds": round(time.perf_counter() - started, 3),
                             "users_inserted": user_rows, "keys_inserted": key_rows,
                             "load_after": round(os.getloadavg()[0], 2)}
+            if more:
+                result[name]["rows_written"] = user_rows + key_rows + sum(written)
             say(f"N={self.n:,}: floor ({name}): {result[name]}")
-        s.execute("DROP TABLE bench_floor_apikey, bench_floor_user")
+            if name != "first":
+                s.execute(floor.drop(tables))
         return result
 
     # the whole size ----------------------------------------------------------------------
@@ -538,22 +525,30 @@ def summarise_trace(path: Path, total: float, top: int = 15) -> dict[str, Any]:
 
 
 def figures(results: dict[str, Any], legacy: dict[str, int]) -> dict[str, Any]:
-    runs, floor = results["runs"], results["floor"]["first"]["seconds"]
+    runs, floor_s = results["runs"], results["floor"]["first"]["seconds"]
     first = runs["first"]["seconds"]
+    every_source = results["floor"]["every_source"]["seconds"]
+    with_records = results["floor"]["with_records"]["seconds"]
     rows = sum(legacy.values())
     users_keys_rows = legacy["users"] + legacy["user_api_keys"]
     f: dict[str, Any] = {
         "people": results["people"],
         "legacy_rows": rows,
-        "floor_s": floor,
-        "floor_rows_per_s": round(users_keys_rows / floor),
+        "floor_s": floor_s,
+        "floor_rows_per_s": round(users_keys_rows / floor_s),
         "floor_rerun_s": results["floor"]["rerun"]["seconds"],
         "users_keys_s": runs["users_keys"]["seconds"],
-        "users_keys_x_floor": round(runs["users_keys"]["seconds"] / floor, 2),
+        "users_keys_x_floor": round(runs["users_keys"]["seconds"] / floor_s, 2),
         "users_keys_rows_per_s": round(users_keys_rows / runs["users_keys"]["seconds"]),
         "full_s": first,
         "full_rows_per_s": round(rows / first),
-        "full_x_floor": round(first / floor, 2),
+        "full_x_floor": round(first / floor_s, 2),
+        "floor_every_source_s": every_source,
+        "floor_every_source_x_floor": round(every_source / floor_s, 2),
+        "full_x_floor_every_source": round(first / every_source, 2),
+        "floor_with_records_s": with_records,
+        "floor_with_records_x_floor": round(with_records / floor_s, 2),
+        "users_keys_x_floor_with_records": round(runs["users_keys"]["seconds"] / with_records, 2),
         "full_us_per_row": round(1e6 * first / rows, 1),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs.values()),
         "peak_rss_mb_full": runs["first"]["peak_rss_mb"],
@@ -583,11 +578,19 @@ ROWS = (
     ("floor: users+keys INSERT ... SELECT (s)", "floor_s", "{:.1f}", None),
     ("floor rows/s", "floor_rows_per_s", "{:,}", None),
     ("floor re-run (s)", "floor_rerun_s", "{:.1f}", None),
+    ("floor + origins and role groups of the same users (s)", "floor_with_records_s",
+     "{:.1f}", None),
+    ("  x floor", "floor_with_records_x_floor", "{:.2f}", None),
+    ("floor of every source: the same plain copy of all rows (s)", "floor_every_source_s",
+     "{:.1f}", None),
+    ("  x floor", "floor_every_source_x_floor", "{:.2f}", None),
     ("users+keys via --source auth_service (s)", "users_keys_s", "{:.1f}", "users_keys"),
     ("  x floor (goal <= 1.2)", "users_keys_x_floor", "{:.2f}", "users_keys"),
+    ("  x floor + records", "users_keys_x_floor_with_records", "{:.2f}", "users_keys"),
     ("full consolidation, every source (s)", "full_s", "{:.1f}", "first"),
     ("  legacy rows/s", "full_rows_per_s", "{:,}", "first"),
     ("  x floor (goal <= 1.5)", "full_x_floor", "{:.2f}", "first"),
+    ("  x floor of every source", "full_x_floor_every_source", "{:.2f}", "first"),
     ("  us per legacy row (goal: growth <= 1.3x)", "full_us_per_row", "{:.1f}", "first"),
     ("peak RSS of any run (MB, goal < 150)", "peak_rss_mb", "{:.0f}", None),
     ("re-run, nothing new (s)", "rerun_s", "{:.1f}", "rerun"),
