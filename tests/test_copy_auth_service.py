@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, User, UserOrigin
 from legacy.engine import copy_legacy, reverse_legacy, verify_legacy
+from legacy.engine.people import RIGHTS_RULE as RIGHTS
 from legacy.models import Conflict, CopyRun, RowIssue
 from tests.conftest import bcrypt_hash, sha256_hex
 
@@ -438,6 +439,56 @@ def test_a_winning_row_copied_again_leaves_its_users_groups_alone(legacy):
     copy()
     assert UserOrigin.objects.get().user == ann
     assert not ann.groups.exists()
+
+
+@pytest.mark.parametrize("unit_rows", [1, 1000], ids=["a-unit-per-row", "one-unit"])
+def test_a_merged_rows_other_role_is_a_conflict_never_a_right(legacy, unit_rows):
+    ann = legacy.user("ann@example.com", role="member")
+    merged = legacy.user("ANN@example.com", role=" Admin\u00a0")
+    legacy.user("bob@example.com", role="admin")
+    legacy.user(" BOB@example.com", role="ADMIN")  # the same role: nothing lost
+    legacy.user("cat@example.com", role="owner")
+    legacy.user("Cat@example.com", role=" ")  # no role: nothing lost
+    dan = legacy.user("dan@example.com", role="")
+    dan_merged = legacy.user("DAN@example.com", role="readonly")
+
+    with override_settings(LEGACY_COPY_CHUNK_ROWS=unit_rows):
+        report = copy()
+
+    roles = {
+        c.user.email: (c.kept_value, c.other_value, c.winner_legacy_id, c.legacy_id, c.rule)
+        for c in Conflict.objects.filter(field="role")
+    }
+    assert roles == {
+        "ann@example.com": ("member", "admin", str(ann), str(merged), RIGHTS),
+        "dan@example.com": (None, "readonly", str(dan), str(dan_merged), RIGHTS),
+    }
+    assert report.conflicts == Conflict.objects.count()  # passwords too: salted hashes
+    memberships = set(User.groups.through.objects.values_list("user__email", "group__name"))
+    assert memberships == {
+        ("ann@example.com", "member"),
+        ("bob@example.com", "admin"),
+        ("cat@example.com", "owner"),
+    }
+
+
+def test_a_role_given_by_hand_before_a_merged_row_arrives_is_no_conflict(legacy):
+    legacy.user("ann@example.com", role="member")
+    legacy.user("bob@example.com", role="member")
+    copy()
+    ann, bob = User.objects.get(email="ann@example.com"), User.objects.get(email="bob@example.com")
+    ann.groups.add(Group.objects.create(name="admin"))  # an admin granted it here
+    bob.groups.clear()  # and took bob's role away
+    legacy.user("ANN@example.com", role="admin")
+    bob_row = legacy.user("BOB@example.com", role="admin")
+
+    copy()
+
+    conflict = Conflict.objects.get(field="role")
+    assert (conflict.user, conflict.legacy_id) == (bob, str(bob_row))
+    assert (conflict.kept_value, conflict.other_value) == (None, "admin")
+    assert set(ann.groups.values_list("name", flat=True)) == {"member", "admin"}
+    assert not bob.groups.exists()
 
 
 def test_rights_never_come_from_the_legacy_role(legacy):

@@ -10,7 +10,8 @@ legacy user table, in set-based statements over the rows not copied yet:
    (``order_by``), and a person who already has a user keeps it (earlier sources and
    earlier runs win: users > "user" > fu_users);
 4. every valid row is recorded as an origin of its person's user;
-5. each field on which a merged row disagrees with its user is recorded as a Conflict;
+5. each field on which a merged row disagrees with its user is recorded as a Conflict,
+   and so is a merged row's role that its user did not get;
 6. a row that is inactive makes its person inactive (fail closed);
 7. a user whose winning row had no usable password takes the first usable one of the
    person's merged rows, so the person can still log in with a password they had.
@@ -63,6 +64,8 @@ _COMPARED = ("password", "username", "full_name", "is_active", "is_superuser")
 # Free-text fields that may be longer in a legacy row than a user holds (``"user"``'s
 # first and last name are 150 characters each, its full name up to 301).
 NAMES = ("username", "full_name")
+# Why a merged row's superuser flag or role is not the user's.
+RIGHTS_RULE = "rights come only from the winning row, never from a merged one"
 
 
 def fitted(ctx: Context, cols: PersonColumns, field: str) -> str:
@@ -238,6 +241,7 @@ def _copy_staged(
         if cols.verified_carries_over:
             _carry_verified(ctx, table, new, mergers)
         _grant_roles(ctx, table, cols, new, winners)
+        _record_role_conflicts(ctx, table, cols, new, mergers)
     return attached
 
 
@@ -332,7 +336,7 @@ def _record_conflicts(
         "is_superuser": (
             d.bool_text("u.is_superuser"),
             d.bool_text("n.is_superuser"),
-            params.add("rights come only from the winning row, never from a merged one"),
+            params.add(RIGHTS_RULE),
         ),
     }
     fields = [f for f in _COMPARED if f not in NAMES or getattr(cols, f) != "NULL"]
@@ -548,6 +552,41 @@ def _grant_roles(
         # a million look-ups by legacy id took about 0.6 s longer.
         f" AND COALESCE(u.legacy_source, '') = %(source)s"
         f" AND COALESCE(u.legacy_id, '') = n.legacy_id",
+        params,
+    )
+
+
+def _record_role_conflicts(
+    ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, mergers: str
+) -> None:
+    """One Conflict (``role``) per merged row whose role its user does not have.
+
+    The user's role comes from its winning row only (``_grant_roles``); a merged row's
+    other role is not copied anywhere, so it is recorded, that an admin may grant it if it
+    was meant. Run after the unit's grants and compared with the user's groups: the same
+    role, or one the user was given by hand, is no conflict. The kept value is the user's
+    role group (the first by name, should an admin have given it several).
+    """
+    if cols.role == "NULL":
+        return
+    user, group = ctx.table_of("accounts.User"), ctx.table_of("auth.Group")
+    conflict, marker = ctx.table_of("legacy.Conflict"), ctx.table_of("accounts.RoleGroup")
+    members = ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
+    params = ctx.params(source=table.key)
+    role = role_key(ctx, "n.role", params)
+    ctx.report.conflicts += ctx.execute(
+        f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
+        f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
+        f" SELECT u.id, {params.add('role')}, %(source)s, n.legacy_id, u.legacy_source,"
+        f" u.legacy_id, (SELECT MIN(g.name) FROM {members} m JOIN {group} g ON g.id = m.group_id"
+        f" JOIN {marker} r ON r.group_id = g.id WHERE m.user_id = u.id), {role},"
+        f" {params.add(RIGHTS_RULE)}, %(now)s, %(run)s"
+        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
+        f" WHERE n.reject_reason IS NULL AND {mergers} AND {role} <> ''"
+        f" AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
+        f" AND COALESCE(u.legacy_id, '') = n.legacy_id)"
+        f" AND NOT EXISTS (SELECT 1 FROM {members} m JOIN {group} g ON g.id = m.group_id"
+        f" WHERE m.user_id = u.id AND g.name = {role})",
         params,
     )
 
