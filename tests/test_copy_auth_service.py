@@ -190,10 +190,10 @@ def test_a_sign_up_between_staging_and_copy_still_fails_closed(legacy):
 def test_a_user_gone_between_staging_and_copy_is_made_again(legacy, change):
     """Staging saw Ann's user, so her new row would merge into it. Before the unit runs
     an admin deletes that user, or gives it another address: the unit notices, and the
-    new row makes a user of its own instead of being left without one."""
+    new row makes a user of its own, with its role, instead of being left without one."""
     legacy.user("ann@example.com", "pw")
     copy()
-    second = legacy.user("ANN@example.com", "pw")
+    second = legacy.user("ANN@example.com", "pw", role="admin")
 
     def change_ann_when_users_start(table: str, done: int, total: int) -> None:
         if table == "users" and done == 0:
@@ -208,6 +208,8 @@ def test_a_user_gone_between_staging_and_copy_is_made_again(legacy, change):
 
     made = User.objects.get(email="ANN@example.com")
     assert made.legacy_id == str(second)
+    assert [g.name for g in made.groups.all()] == ["admin"]
+    assert not Conflict.objects.filter(field="role").exists()
     assert UserOrigin.objects.get(source="users", legacy_id=str(second)).user == made
     assert report.tables["users"].copied == 1
 
@@ -470,6 +472,23 @@ def test_a_merged_rows_other_role_is_a_conflict_never_a_right(legacy, unit_rows)
         ("bob@example.com", "admin"),
         ("cat@example.com", "owner"),
     }
+
+
+def test_a_merged_row_whose_origin_was_deleted_by_hand_is_copied_again_once(legacy):
+    """Its conflicts are still on record: the next run attaches the row again and
+    records none of them twice."""
+    legacy.user("ann@example.com", "pw-1", full_name="Ann", role="member")
+    merged = legacy.user("ANN@example.com", "pw-2", full_name="Annie", role="admin")
+    copy()
+    conflicts = sorted(Conflict.objects.values_list("field", "legacy_id", "kept_value"))
+    assert {field for field, _, _ in conflicts} == {"password", "full_name", "role"}
+    UserOrigin.objects.filter(legacy_id=str(merged)).delete()
+
+    report = copy()
+
+    assert report.tables["users"].merged == 1
+    assert UserOrigin.objects.get(legacy_id=str(merged)).user == User.objects.get()
+    assert sorted(Conflict.objects.values_list("field", "legacy_id", "kept_value")) == conflicts
 
 
 def test_a_role_given_by_hand_before_a_merged_row_arrives_is_no_conflict(legacy):

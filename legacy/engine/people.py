@@ -309,8 +309,8 @@ def _record_conflicts(
     One statement for every field: each merged row (``mergers`` narrows the unit to the
     rows that can merge) is looked up once and paired with each compared field. The rows
     are new (staged because they had no origin), and their conflicts are written in the
-    same unit as their origin, so none can exist yet: the unique constraint on Conflict
-    guards that, and no anti-join is needed.
+    same unit as their origin; but an origin deleted by hand leaves its row's conflicts,
+    so a conflict already on record is skipped (``_not_on_record``).
     """
     d = ctx.dialect
     user, conflict = ctx.table_of("accounts.User"), ctx.table_of("legacy.Conflict")
@@ -367,8 +367,19 @@ def _record_conflicts(
         f" JOIN ({field_rows}) f ON 1 = 1"
         f" WHERE n.reject_reason IS NULL AND {mergers}"
         f" AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
-        f" AND COALESCE(u.legacy_id, '') = n.legacy_id)) c WHERE c.differs = 1",
+        f" AND COALESCE(u.legacy_id, '') = n.legacy_id)) c WHERE c.differs = 1"
+        f" AND {_not_on_record(ctx, 'c.user_id', 'c.field', 'c.legacy_id')}",
         params,
+    )
+
+
+def _not_on_record(ctx: Context, user_id: str, field: str, legacy_id: str) -> str:
+    """SQL: no Conflict on record yet for this user, field and legacy row (of the table
+    in ``%(source)s``): one look-up of the unique index, for merged rows only."""
+    conflict = ctx.table_of("legacy.Conflict")
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {conflict} x WHERE x.user_id = {user_id}"
+        f" AND x.field = {field} AND x.source = %(source)s AND x.legacy_id = {legacy_id})"
     )
 
 
@@ -531,7 +542,8 @@ def _grant_roles(
     Those users are new, with no groups yet: no anti-join. A winning row whose origin was
     deleted by hand finds the user it made in an earlier run; staging saw that user
     (``existing_user``), whose groups are left as they are (an admin may have taken the
-    role away).
+    role away). A user staging saw that is gone since is made again by this unit, and
+    gets the role.
     """
     if cols.role == "NULL":
         return
@@ -543,7 +555,7 @@ def _grant_roles(
     ctx.execute(
         f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id"
         f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
-        f" AND {first_rows} AND n.existing_user IS NULL"
+        f" AND {first_rows} AND (n.existing_user IS NULL OR n.existing_user <> u.id)"
         f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''"
         # Only the user this very row created: someone who signed up under the address
         # meanwhile keeps their own user, without the legacy row's rights. Checked on
@@ -586,7 +598,8 @@ def _record_role_conflicts(
         f" AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
         f" AND COALESCE(u.legacy_id, '') = n.legacy_id)"
         f" AND NOT EXISTS (SELECT 1 FROM {members} m JOIN {group} g ON g.id = m.group_id"
-        f" WHERE m.user_id = u.id AND g.name = {role})",
+        f" WHERE m.user_id = u.id AND g.name = {role})"
+        f" AND {_not_on_record(ctx, 'u.id', params.add('role'), 'n.legacy_id')}",
         params,
     )
 
