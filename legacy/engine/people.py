@@ -66,6 +66,14 @@ _COMPARED = ("password", "username", "full_name", "is_active", "is_superuser")
 NAMES = ("username", "full_name")
 # Why a merged row's superuser flag or role is not the user's.
 RIGHTS_RULE = "rights come only from the winning row, never from a merged one"
+# SQL over a staged row ``n`` and the user ``u`` that has its address: this very row made
+# that user (``u`` is not someone else's who signed up under the address meanwhile).
+# Checked on the user found by its address, never used to find it (COALESCE keeps it off
+# the index): the unit's rows follow the email index, not the legacy ids, and a million
+# look-ups by legacy id took about 0.6 s longer.
+MADE_BY_THIS_ROW = (
+    "COALESCE(u.legacy_source, '') = %(source)s AND COALESCE(u.legacy_id, '') = n.legacy_id"
+)
 
 
 def fitted(ctx: Context, cols: PersonColumns, field: str) -> str:
@@ -366,8 +374,7 @@ def _record_conflicts(
         f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
         f" JOIN ({field_rows}) f ON 1 = 1"
         f" WHERE n.reject_reason IS NULL AND {mergers}"
-        f" AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
-        f" AND COALESCE(u.legacy_id, '') = n.legacy_id)) c WHERE c.differs = 1"
+        f" AND NOT ({MADE_BY_THIS_ROW})) c WHERE c.differs = 1"
         f" AND {_not_on_record(ctx, 'c.user_id', 'c.field', 'c.legacy_id')}",
         params,
     )
@@ -549,23 +556,23 @@ def _grant_roles(
         return
     user = ctx.table_of("accounts.User")
     group = ctx.table_of("auth.Group")
-    members = ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
     params = ctx.params(source=table.key)
     role = role_key(ctx, "n.role", params)
     ctx.execute(
-        f"INSERT INTO {members} (user_id, group_id) SELECT u.id, g.id"
+        f"INSERT INTO {_user_groups(ctx)} (user_id, group_id) SELECT u.id, g.id"
         f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
         f" AND {first_rows} AND (n.existing_user IS NULL OR n.existing_user <> u.id)"
         f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''"
         # Only the user this very row created: someone who signed up under the address
-        # meanwhile keeps their own user, without the legacy row's rights. Checked on
-        # the user found by its address, never used to find it (COALESCE keeps it off
-        # the index): the unit's rows follow the email index, not the legacy ids, and
-        # a million look-ups by legacy id took about 0.6 s longer.
-        f" AND COALESCE(u.legacy_source, '') = %(source)s"
-        f" AND COALESCE(u.legacy_id, '') = n.legacy_id",
+        # meanwhile keeps their own user, without the legacy row's rights.
+        f" AND {MADE_BY_THIS_ROW}",
         params,
     )
+
+
+def _user_groups(ctx: Context) -> str:
+    """The users' group memberships table (Django's many-to-many), quoted."""
+    return ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
 
 
 def _record_role_conflicts(
@@ -583,23 +590,22 @@ def _record_role_conflicts(
         return
     user, group = ctx.table_of("accounts.User"), ctx.table_of("auth.Group")
     conflict, marker = ctx.table_of("legacy.Conflict"), ctx.table_of("accounts.RoleGroup")
-    members = ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
+    members = _user_groups(ctx)
     params = ctx.params(source=table.key)
-    role = role_key(ctx, "n.role", params)
+    role, field = role_key(ctx, "n.role", params), params.add("role")
     ctx.report.conflicts += ctx.execute(
         f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
         f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
-        f" SELECT u.id, {params.add('role')}, %(source)s, n.legacy_id, u.legacy_source,"
+        f" SELECT u.id, {field}, %(source)s, n.legacy_id, u.legacy_source,"
         f" u.legacy_id, (SELECT MIN(g.name) FROM {members} m JOIN {group} g ON g.id = m.group_id"
         f" JOIN {marker} r ON r.group_id = g.id WHERE m.user_id = u.id), {role},"
         f" {params.add(RIGHTS_RULE)}, %(now)s, %(run)s"
         f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
         f" WHERE n.reject_reason IS NULL AND {mergers} AND {role} <> ''"
-        f" AND NOT (COALESCE(u.legacy_source, '') = %(source)s"
-        f" AND COALESCE(u.legacy_id, '') = n.legacy_id)"
+        f" AND NOT ({MADE_BY_THIS_ROW})"
         f" AND NOT EXISTS (SELECT 1 FROM {members} m JOIN {group} g ON g.id = m.group_id"
         f" WHERE m.user_id = u.id AND g.name = {role})"
-        f" AND {_not_on_record(ctx, 'u.id', params.add('role'), 'n.legacy_id')}",
+        f" AND {_not_on_record(ctx, 'u.id', field, 'n.legacy_id')}",
         params,
     )
 
