@@ -95,19 +95,17 @@ def _by_shared_user(table: str) -> str:
     )
 
 
-# ``users`` rows, each with the scratch user it made
-USERS_ROWS = (
-    " FROM users u JOIN bench_floor_user f"
-    " ON f.legacy_source = 'users' AND f.legacy_id = u.id::text"
-)
-
-
-def _by_users_row(table: str) -> str:
-    """Rows of an auth-service table, joined with the scratch user of their ``users`` row."""
+def _by_users_row(rows: str, users_id: str = "k.user_id") -> str:
+    """``rows`` (a table and its alias), each joined with the scratch user made from the
+    ``users`` row whose id is ``users_id``."""
     return (
-        f" FROM {table} k JOIN bench_floor_user f"
-        " ON f.legacy_source = 'users' AND f.legacy_id = k.user_id::text"
+        f" FROM {rows} JOIN bench_floor_user f"
+        f" ON f.legacy_source = 'users' AND f.legacy_id = {users_id}::text"
     )
+
+
+# ``users`` rows, each with the scratch user it made
+USERS_ROWS = _by_users_row("users u", "u.id")
 
 
 def users_and_keys() -> list[str]:
@@ -118,7 +116,7 @@ def users_and_keys() -> list[str]:
         " created_at, last_used_at, expires_at, revoked_at, legacy_source, legacy_id)"
         " SELECT f.id, k.name, k.key_prefix, lower(btrim(k.key_hash)), k.scopes,"
         " k.is_active, k.created_at, k.last_used_at, k.expires_at, NULL,"
-        f" 'user_api_keys', k.id::text{_by_users_row('user_api_keys')}"
+        f" 'user_api_keys', k.id::text{_by_users_row('user_api_keys k')}"
         " ON CONFLICT DO NOTHING",
     ]
 
@@ -181,7 +179,7 @@ def other_sources(nats: bool) -> list[str]:
             "INSERT INTO bench_floor_natssession (user_id, client_id, ip_address, created_at,"
             " expires_at, closed_at, legacy_source, legacy_id)"
             " SELECT f.id, k.client_id, k.ip_address, k.created_at, k.expires_at, k.closed_at,"
-            f" 'nats_auth_session', k.id::text{_by_users_row('nats_auth_session')}"
+            f" 'nats_auth_session', k.id::text{_by_users_row('nats_auth_session k')}"
             " ON CONFLICT DO NOTHING",
         ]
     return statements
