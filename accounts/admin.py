@@ -256,6 +256,7 @@ class ConflictInline(ViewOnlyInline):
     """Where this person's legacy rows disagreed, which value was kept and why."""
 
     model = Conflict
+    fk_name = "user"
     verbose_name_plural = "conflicts between this user's legacy rows"
     fields = ("field", "losing_row", "winning_row", "kept_value", "other_value", "rule")
     readonly_fields = fields

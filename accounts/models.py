@@ -173,6 +173,12 @@ class UserOrigin(models.Model):
     )
     legacy_active = models.BooleanField(default=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # Whether this row may give its user anything that lets anyone in: it is the user's
+    # winning row, or the old service had confirmed its address (fu_users.is_verified).
+    # A source listed in LEGACY_VERIFIED_SOURCES proves all its rows, whatever this says.
+    proven = models.BooleanField(
+        default=False, help_text="The winning row, or its address was confirmed by its service."
+    )
 
     class Meta:
         constraints = [
@@ -208,6 +214,9 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Copied from a merged row whose address was never proven: it belongs to the user and
+    # shows in the admin, but does not authenticate until a person releases it.
+    held = models.BooleanField(default=False, help_text="Held for review: does not authenticate.")
     legacy_source = models.CharField(max_length=64, null=True, blank=True)
     legacy_id = models.CharField(max_length=64, null=True, blank=True)
 
@@ -261,6 +270,9 @@ class LoginSession(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Copied from a merged row whose address was never proven: it belongs to the user and
+    # shows in the admin, but does not authenticate until a person releases it.
+    held = models.BooleanField(default=False, help_text="Held for review: does not authenticate.")
     legacy_source = models.CharField(max_length=64, null=True, blank=True)
     legacy_id = models.CharField(max_length=64, null=True, blank=True)
 

@@ -168,6 +168,13 @@ LEGACY_TABLES = {
     key: env.str(f"LEGACY_TABLE_{key.upper()}", default=key) for key in LEGACY_TABLE_KEYS
 }
 
+# Old services that confirmed addresses before an account could be used (source names,
+# comma-separated: auth_service, shared_models, fastapi_users). A merged row of an
+# unlisted source, without its own proof (fu_users.is_verified), grants nothing: its
+# keys, sessions, NATS credentials, memberships and profile are held for review
+# (system check legacy.E003 names an unknown source).
+LEGACY_VERIFIED_SOURCES = env.list("LEGACY_VERIFIED_SOURCES", default=[])
+
 # Legacy rows per unit of work of the copy (one transaction each outside migrate).
 LEGACY_COPY_CHUNK_ROWS = env.int("LEGACY_COPY_CHUNK_ROWS", default=50_000)
 # Rows one step of the copy inserts before it sets its tables' foreign keys aside and

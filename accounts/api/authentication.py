@@ -72,6 +72,8 @@ def authenticate_key(key: ApiKey) -> User:
     now = timezone.now()
     if not key.is_active or key.revoked_at is not None:
         raise exceptions.AuthenticationFailed(_("API key inactive or revoked."))
+    if key.held:
+        raise exceptions.AuthenticationFailed(_("API key held until its account is reviewed."))
     if key.expires_at is not None and key.expires_at <= now:
         raise exceptions.AuthenticationFailed(_("API key expired."))
     if not key.user.is_active:

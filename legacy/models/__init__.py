@@ -1,6 +1,13 @@
 """Legacy tables (unmanaged, read-only) and the copy's own bookkeeping."""
 
-from legacy.models.bookkeeping import Conflict, CopyRun, RowIssue, SuspendedForeignKey
+from legacy.models.bookkeeping import (
+    Conflict,
+    CopyRun,
+    Hold,
+    ReviewItem,
+    RowIssue,
+    SuspendedForeignKey,
+)
 from legacy.models.tables import (
     AuthClient,
     AuthUser,
@@ -22,9 +29,11 @@ __all__ = [
     "Conflict",
     "CopyRun",
     "FastapiUser",
+    "Hold",
     "NatsAccount",
     "NatsAuthSession",
     "NatsUserCredential",
+    "ReviewItem",
     "RowIssue",
     "SharedUser",
     "SharedUserApiKey",

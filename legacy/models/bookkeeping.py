@@ -45,6 +45,12 @@ class RowIssue(models.Model):
     detail = models.TextField(blank=True, default="")
     first_seen_at = models.DateTimeField()
     run = models.ForeignKey(CopyRun, null=True, blank=True, on_delete=models.SET_NULL)
+    # A person's decision in the review queue (legacy/review.py); never undone by a run.
+    decision = models.CharField(max_length=16, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -74,6 +80,12 @@ class Conflict(models.Model):
     rule = models.CharField(max_length=200)
     detected_at = models.DateTimeField()
     run = models.ForeignKey(CopyRun, null=True, blank=True, on_delete=models.SET_NULL)
+    # A person's decision in the review queue (legacy/review.py); never undone by a run.
+    decision = models.CharField(max_length=16, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -84,6 +96,94 @@ class Conflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} on user {self.user_id}"
+
+
+class Hold(models.Model):
+    """A legacy row held back from its user: it came from a merged row whose address was
+    never proven, so it grants nothing until a person releases it.
+
+    API keys and sessions are copied with ``held`` set (they never authenticate); profiles,
+    memberships and NATS credentials are not attached at all until released.
+    """
+
+    class Kind(models.TextChoices):
+        API_KEY = "api_key", "API key"
+        SESSION = "session"
+        PROFILE = "profile"
+        MEMBERSHIP = "membership", "tenant membership"
+        NATS_CREDENTIAL = "nats_credential", "NATS credential"
+
+    class Decision(models.TextChoices):
+        UNDECIDED = "", "undecided"
+        RELEASED = "released"
+        DISMISSED = "dismissed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="held_items"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    source = models.CharField(max_length=64, help_text="Legacy table of the held row.")
+    legacy_id = models.CharField(max_length=64)
+    owner_source = models.CharField(max_length=64, help_text="The merged person row it came from.")
+    owner_legacy_id = models.CharField(max_length=64)
+    reason = models.CharField(max_length=64)
+    detail = models.TextField(blank=True, default="", help_text="Never a secret.")
+    held_at = models.DateTimeField()
+    run = models.ForeignKey(CopyRun, null=True, blank=True, on_delete=models.SET_NULL)
+    decision = models.CharField(max_length=16, blank=True, default="", choices=Decision.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "legacy_id"], name="legacy_hold_unique"),
+        ]
+        indexes = [models.Index(fields=["user"], name="legacy_hold_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.source}#{self.legacy_id} (held)"
+
+
+class ReviewItem(models.Model):
+    """One line of the admin's review queue: a hold, a conflict or a rejected row.
+
+    A database view (``legacy_reviewitem``, made by migration 0004) over the three
+    tables, so that one page filters, searches and pages them together.
+    """
+
+    class Kind(models.TextChoices):
+        HELD = "held"
+        CONFLICT = "conflict"
+        REJECTED = "rejected"
+
+    id = models.CharField(max_length=80, primary_key=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    item_id = models.BigIntegerField()
+    source = models.CharField(max_length=64, help_text="Legacy table of the row.")
+    legacy_id = models.CharField(max_length=64)
+    reason = models.CharField(max_length=64)
+    detail = models.TextField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    email = models.CharField(max_length=512, help_text="The user's address, or the row's.")
+    found_at = models.DateTimeField()
+    decision = models.CharField(max_length=16)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "legacy_reviewitem"
+        verbose_name = "review item"
+        permissions = [("decide_reviewitem", "Can decide held items, conflicts and rejections")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source}#{self.legacy_id}: {self.reason}"
 
 
 class SuspendedForeignKey(models.Model):
