@@ -1,16 +1,21 @@
-"""Retiring the legacy ``nats_user_credential`` table (seed 002 step 4), and bringing it back.
+"""Retiring the legacy ``nats_user_credential`` table, and bringing it back.
 
 This is the one place authcore deliberately changes a legacy table, and only on an
 explicit command (``drop_legacy_nats_credentials``). The drop happens only after:
 
 1. the NATS copy verifies and every credential passes its checks (``legacy.engine.nats``);
-2. a complete backup is written and read back: the rows as JSON lines, the table's
-   definition as the database reports it (columns, defaults, constraints, indexes, foreign
-   keys from other tables, its sequence and grants), and a ``SHA256SUMS`` file;
+2. a complete backup is written and read back: the rows as JSON lines and a manifest that
+   describes the table (``natscreds.tabledef``: columns, keys, indexes, foreign keys from
+   other tables, its sequence and grants) and lists every file's sha256, signed with an
+   HMAC keyed from SECRET_KEY;
 
 all inside one transaction that holds the table locked, so no row can slip in between
-the backup and the drop. ``restore`` recreates the table from the backup after checking
-the checksums, and proves the reloaded rows identical by exporting them again.
+the backup and the drop.
+
+``restore`` trusts nothing in the folder until the manifest's HMAC verifies and every file
+matches it; even then it runs no SQL text from the folder: the table is re-created from
+the validated description (``tabledef.validate``), rows go in as parameters, and the
+reloaded rows are exported again and must match the backup's checksum.
 
 PostgreSQL values are backed up in their text form (what ``pg_dump`` uses) and cast back
 on restore, so every type survives exactly; SQLite values keep their storage class.
@@ -20,45 +25,43 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
-import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils.crypto import salted_hmac
 
-FORMAT = "authcore-legacy-table-backup/1"
-ROWS, MANIFEST, SUMS = "rows.jsonl", "manifest.json", "SHA256SUMS"
+from natscreds import tabledef
+from natscreds.tabledef import DefinitionError, TableDef, quote
+
+FORMAT = "authcore-legacy-table-backup/2"
+ROWS, MANIFEST, SIGNATURE, SUMS = "rows.jsonl", "manifest.json", "manifest.hmac", "SHA256SUMS"
+FILES = frozenset({ROWS, MANIFEST, SIGNATURE, SUMS})
+# Its own salt, so this HMAC can stand for nothing else signed with SECRET_KEY.
+HMAC_SALT = "natscreds.retire.backup-manifest"
 _INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
-# Types and names come from the database's own catalog; still, only plain SQL text is
-# accepted back from a backup file.
-_SAFE_TYPE = re.compile(r"[A-Za-z0-9 _,()\[\]\".]+")
 
 
 class BackupError(Exception):
-    """A backup that is missing, damaged, or does not fit this database."""
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    not_null: bool
-    default: str | None
+    """A backup that is missing, changed, or does not fit this database."""
 
 
 @dataclass(frozen=True)
 class Backup:
-    """What was written: where, how many rows, and the checksum of the rows file."""
+    """What was written or restored: where, how many rows, the rows' checksum, and notes."""
 
     directory: Path
     table: str
     rows: int
     sha256: str
+    notes: tuple[str, ...] = ()
 
 
 def _sha256(path: Path) -> str:
@@ -69,172 +72,32 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _rows(connection: BaseDatabaseWrapper, sql: str, params: list[Any] | None = None) -> list:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params or [])
-        return cursor.fetchall()
+def sign(manifest: bytes, secret: str | None = None) -> str:
+    """The manifest's HMAC-SHA256 (hex), keyed from SECRET_KEY (or ``secret``)."""
+    return salted_hmac(
+        HMAC_SALT, manifest, secret=secret or settings.SECRET_KEY, algorithm="sha256"
+    ).hexdigest()
 
 
-# ---- reading a table's definition ------------------------------------------------------------
+def _signed(manifest: bytes, signature: str) -> bool:
+    """True if ``signature`` is the manifest's HMAC under SECRET_KEY or one of its fallbacks."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(hmac.compare_digest(sign(manifest, secret), signature) for secret in secrets)
 
 
-def definition(connection: BaseDatabaseWrapper, table: str) -> dict[str, Any]:
-    """The table as the database defines it, enough to create it again."""
-    if connection.vendor == "postgresql":
-        return _postgres_definition(connection, table)
-    if connection.vendor == "sqlite":
-        return _sqlite_definition(connection, table)
-    raise BackupError(f"backups are made on PostgreSQL or SQLite, not {connection.vendor}")
+# ---- the rows ---------------------------------------------------------------------------------
 
 
-def _postgres_definition(connection: BaseDatabaseWrapper, table: str) -> dict[str, Any]:
-    quoted = connection.ops.quote_name(table)
-    columns = [
-        Column(name, type_, not_null, default).__dict__
-        for name, type_, not_null, default in _rows(
-            connection,
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,"
-            " pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
-            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-            " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped"
-            " ORDER BY a.attnum",
-            [quoted],
-        )
-    ]
-    identity = _rows(
-        connection,
-        "SELECT attname, attidentity FROM pg_attribute WHERE attrelid = %s::regclass"
-        " AND attidentity <> ''",
-        [quoted],
-    )
-    constraints = [
-        {"name": name, "definition": sql}
-        for name, sql in _rows(
-            connection,
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-            " WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'c', 'x', 'f')"
-            " ORDER BY contype = 'f', conname",
-            [quoted],
-        )
-    ]
-    indexes = [
-        sql
-        for (sql,) in _rows(
-            connection,
-            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i"
-            " WHERE i.indrelid = %s::regclass AND NOT EXISTS"
-            " (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid"
-            " AND c.conrelid = i.indrelid) ORDER BY i.indexrelid",
-            [quoted],
-        )
-    ]
-    referencing = [
-        {"table": other, "name": name, "definition": sql}
-        for other, name, sql in _rows(
-            connection,
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
-            " FROM pg_constraint WHERE confrelid = %s::regclass AND contype = 'f'"
-            " AND conrelid <> confrelid ORDER BY conname",
-            [quoted],
-        )
-    ]
-    sequences = []
-    for column in columns:
-        (sequence,) = _rows(
-            connection, "SELECT pg_get_serial_sequence(%s, %s)", [quoted, column["name"]]
-        )[0]
-        if sequence is None:
-            continue
-        last_value, is_called = _rows(connection, f"SELECT last_value, is_called FROM {sequence}")[
-            0
-        ]
-        sequences.append(
-            {
-                "column": column["name"],
-                "name": sequence,
-                "last_value": last_value,
-                "is_called": is_called,
-                "grants": _grants(connection, sequence),
-            }
-        )
-    (owner,) = _rows(
-        connection,
-        "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = %s::regclass",
-        [quoted],
-    )[0]
-    primary = [
-        name
-        for (name,) in _rows(
-            connection,
-            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
-            " AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary"
-            " ORDER BY array_position(i.indkey, a.attnum)",
-            [quoted],
-        )
-    ]
-    return {
-        "columns": columns,
-        "identity": dict(identity),
-        "constraints": constraints,
-        "indexes": indexes,
-        "referencing": referencing,
-        "sequences": sequences,
-        "owner": owner,
-        "grants": _grants(connection, quoted),
-        "order_by": primary or [c["name"] for c in columns],
-    }
-
-
-def _grants(connection: BaseDatabaseWrapper, relation: str) -> list[dict[str, str]]:
-    """Privileges granted on a table or sequence to others than its owner."""
-    return [
-        {"grantee": grantee, "privilege": privilege}
-        for grantee, privilege in _rows(
-            connection,
-            "SELECT CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee) END,"
-            " g.privilege_type FROM pg_class c, aclexplode(c.relacl) g"
-            " WHERE c.oid = %s::regclass AND g.grantee <> c.relowner"
-            " ORDER BY 1, 2",
-            [relation],
-        )
-    ]
-
-
-def _sqlite_definition(connection: BaseDatabaseWrapper, table: str) -> dict[str, Any]:
-    entries = _rows(
-        connection,
-        "SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL"
-        " ORDER BY type = 'index', name",
-        [table],
-    )
-    info = _rows(connection, f"PRAGMA table_info({connection.ops.quote_name(table)})")
-    columns = [
-        Column(name, type_ or "", bool(not_null), default).__dict__
-        for _, name, type_, not_null, default, _ in info
-    ]
-    primary = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5]]
-    return {
-        "columns": columns,
-        "create_table": next(sql for kind, sql in entries if kind == "table"),
-        "indexes": [sql for kind, sql in entries if kind == "index"],
-        "order_by": primary or [c["name"] for c in columns],
-    }
-
-
-# ---- writing and checking a backup -----------------------------------------------------------
-
-
-def _select_sql(connection: BaseDatabaseWrapper, table: str, manifest: dict[str, Any]) -> str:
+def _select_sql(d: TableDef) -> str:
     """Every row, in a fixed order, in the form the backup stores."""
-    quote = connection.ops.quote_name
-    if connection.vendor == "postgresql":
+    if d.vendor == "postgresql":
         # Text output: exactly what CAST(... AS type) reads back.
-        columns = ", ".join(f"{quote(c['name'])}::text" for c in manifest["columns"])
+        columns = ", ".join(f"{quote(name)}::text" for name in d.column_names)
     else:
         # "+col" is not a column reference, so no type converter rewrites the stored value.
-        columns = ", ".join(f"+{quote(c['name'])}" for c in manifest["columns"])
-    order = ", ".join(quote(name) for name in manifest["order_by"])
-    return f"SELECT {columns} FROM {quote(table)} ORDER BY {order}"
+        columns = ", ".join(f"+{quote(name)}" for name in d.column_names)
+    order = ", ".join(quote(name) for name in d.order_by)
+    return f"SELECT {columns} FROM {quote(d.table)} ORDER BY {order}"
 
 
 def _encode(value: Any, type_: str) -> Any:
@@ -250,55 +113,89 @@ def _encode(value: Any, type_: str) -> Any:
 def _decode(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"$bytes"}:
         return base64.b64decode(value["$bytes"])
+    if isinstance(value, dict | list):
+        raise BackupError("a row holds a value that is neither text, a number nor bytes")
     return value
 
 
-def _export(
-    connection: BaseDatabaseWrapper, table: str, manifest: dict[str, Any]
-) -> Iterator[bytes]:
+def _export(connection: BaseDatabaseWrapper, d: TableDef) -> Iterator[bytes]:
     """The table's rows as JSON lines (bytes), streamed."""
-    names = [c["name"] for c in manifest["columns"]]
-    types = [c["type"] for c in manifest["columns"]]
+    names = d.column_names
+    types = [c.type for c in d.columns]
     with connection.chunked_cursor() as cursor:
-        cursor.execute(_select_sql(connection, table, manifest))
+        cursor.execute(_select_sql(d))
         while batch := cursor.fetchmany(2000):
             for row in batch:
                 record = {n: _encode(v, t) for n, v, t in zip(names, row, types, strict=True)}
                 yield json.dumps(record, ensure_ascii=False, sort_keys=False).encode() + b"\n"
 
 
-def write_backup(
-    connection: BaseDatabaseWrapper, table: str, directory: Path, *, key: str
-) -> Backup:
-    """Write the rows, the definition and the checksums of ``table`` into ``directory``.
+def exported_sha256(connection: BaseDatabaseWrapper, d: TableDef) -> str:
+    """The checksum the table's rows would have in a backup made now."""
+    digest = hashlib.sha256()
+    for line in _export(connection, d):
+        digest.update(line)
+    return digest.hexdigest()
 
-    The directory must not exist yet; it and its files are readable by the owner only
-    (the rows hold seed hashes).
+
+# ---- writing and checking a backup -------------------------------------------------------------
+
+
+def write_backup(
+    connection: BaseDatabaseWrapper,
+    table: str,
+    directory: Path,
+    *,
+    key: str,
+    legacy_tables: Collection[str],
+) -> Backup:
+    """Write the rows and the signed manifest of ``table`` into ``directory``.
+
+    Refuses (BackupError, before writing anything) a table that a restore could not
+    re-create from a description, and a SECRET_KEY made up for this process only. The
+    directory must not exist yet; it and its files are readable by the owner only (the
+    rows hold seed hashes).
     """
-    manifest: dict[str, Any] = {
-        "format": FORMAT,
-        "key": key,
-        "table": table,
-        "vendor": connection.vendor,
-        "created_at": datetime.now(tz=UTC).isoformat(),
-        **definition(connection, table),
-    }
+    if getattr(settings, "SECRET_KEY_IS_RANDOM", False):
+        raise BackupError(
+            "SECRET_KEY is not set: the backup is signed with it, and a key made up for this "
+            "process could never verify it again. Set SECRET_KEY first."
+        )
+    try:
+        d = tabledef.describe(connection, table, legacy_tables)
+    except DefinitionError as exc:
+        raise BackupError(f"{table} cannot be re-created from a description: {exc}") from exc
     directory.mkdir(parents=True, mode=0o700)
     rows_path = directory / ROWS
     count = 0
     fd = os.open(rows_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        for line in _export(connection, table, manifest):
+        for line in _export(connection, d):
             handle.write(line)
             count += 1
         handle.flush()
         os.fsync(handle.fileno())
-    manifest["rows"] = count
-    manifest["rows_sha256"] = _sha256(rows_path)
-    _write_private(directory / MANIFEST, json.dumps(manifest, indent=2).encode() + b"\n")
-    sums = "".join(f"{_sha256(directory / name)}  {name}\n" for name in (ROWS, MANIFEST))
-    _write_private(directory / SUMS, sums.encode())
-    return Backup(directory=directory, table=table, rows=count, sha256=manifest["rows_sha256"])
+    rows_sha256 = _sha256(rows_path)
+    manifest = {
+        "format": FORMAT,
+        "key": key,
+        "table": table,
+        "vendor": connection.vendor,
+        "created_at": datetime.now(tz=UTC).isoformat(),
+        "rows": count,
+        "files": {ROWS: rows_sha256},
+        "definition": d.as_json(),
+    }
+    manifest_bytes = json.dumps(manifest, indent=2).encode() + b"\n"
+    _write_private(directory / MANIFEST, manifest_bytes)
+    _write_private(directory / SIGNATURE, sign(manifest_bytes).encode() + b"\n")
+    _write_private(directory / SUMS, _sums(directory).encode())
+    return Backup(directory=directory, table=table, rows=count, sha256=rows_sha256)
+
+
+def _sums(directory: Path) -> str:
+    """SHA256SUMS, for ``sha256sum -c``: every other file of the backup."""
+    return "".join(f"{_sha256(directory / name)}  {name}\n" for name in (ROWS, MANIFEST, SIGNATURE))
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -310,36 +207,76 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def check_backup(directory: Path) -> dict[str, Any]:
-    """Check a backup's checksums and row count; return its manifest. Raises BackupError."""
-    sums_path = directory / SUMS
-    if not sums_path.is_file():
-        raise BackupError(f"{sums_path} is missing: not a backup directory")
-    expected = {}
-    for line in sums_path.read_text().splitlines():
-        digest, _, name = line.partition("  ")
-        expected[name] = digest
-    for name in (ROWS, MANIFEST):
-        path = directory / name
-        if not path.is_file():
-            raise BackupError(f"{path} is missing")
-        if expected.get(name) != _sha256(path):
-            raise BackupError(f"{path} does not match its checksum in {SUMS}: damaged")
-    manifest = json.loads((directory / MANIFEST).read_text())
-    if manifest.get("format") != FORMAT:
+    """The manifest of an unchanged backup made with this SECRET_KEY; BackupError otherwise.
+
+    The folder must hold exactly the backup's files; the manifest's HMAC must verify; every
+    file must match the sha256 the manifest lists (SHA256SUMS is made again and compared).
+    The manifest's description is not validated here: see ``definition``.
+    """
+    if not directory.is_dir() or not (directory / MANIFEST).is_file():
+        raise BackupError(f"{directory} is not a backup directory (no {MANIFEST})")
+    present = {entry.name for entry in directory.iterdir()}
+    if extra := sorted(present - FILES):
+        raise BackupError(f"{directory} holds {', '.join(extra)}, which no backup has: refused")
+    if missing := sorted(FILES - present):
+        raise BackupError(f"{directory} lacks {', '.join(missing)}: refused")
+    manifest_bytes = (directory / MANIFEST).read_bytes()
+    signature = (directory / SIGNATURE).read_text().strip()
+    if not _signed(manifest_bytes, signature):
+        raise BackupError(
+            f"{MANIFEST} does not carry this installation's signature (changed, or made with "
+            "another SECRET_KEY): refused"
+        )
+    try:
+        manifest = json.loads(manifest_bytes)
+    except ValueError as exc:
+        raise BackupError(f"{MANIFEST} is not JSON") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or set(files) != {ROWS}:
+        raise BackupError(f"{MANIFEST} does not list the backup's files")
+    if not hmac.compare_digest(str(files[ROWS]), _sha256(directory / ROWS)):
+        raise BackupError(
+            f"{directory / ROWS} does not match its checksum in the signed manifest: changed"
+        )
+    if (directory / SUMS).read_text() != _sums(directory):
+        raise BackupError(f"{directory / SUMS} does not match the backup's files: changed")
     with (directory / ROWS).open("rb") as handle:
         lines = sum(1 for _ in handle)
-    if lines != manifest["rows"]:
-        raise BackupError(f"{ROWS} has {lines} rows, the manifest says {manifest['rows']}")
+    if lines != manifest.get("rows"):
+        raise BackupError(f"{ROWS} has {lines} rows, the manifest says {manifest.get('rows')}")
     return manifest
 
 
-def exported_sha256(connection: BaseDatabaseWrapper, table: str, manifest: dict[str, Any]) -> str:
-    """The checksum the table's rows would have in a backup made now."""
-    digest = hashlib.sha256()
-    for line in _export(connection, table, manifest):
-        digest.update(line)
-    return digest.hexdigest()
+def definition(
+    connection: BaseDatabaseWrapper,
+    manifest: dict[str, Any],
+    *,
+    key: str,
+    table: str,
+    legacy_tables: Collection[str],
+) -> TableDef:
+    """The manifest's table description, validated for ``table`` on this database."""
+    if manifest.get("key") != key or manifest.get("table") != table:
+        raise BackupError(
+            f"the backup is of {manifest.get('key')!r} as table {manifest.get('table')!r}; "
+            f"this installation names {key!r} {table!r}"
+        )
+    if manifest.get("vendor") != connection.vendor:
+        raise BackupError(
+            f"the backup is from {manifest.get('vendor')}, this is {connection.vendor}"
+        )
+    try:
+        return tabledef.validate(
+            manifest.get("definition"),
+            vendor=connection.vendor,
+            table=table,
+            legacy_tables=legacy_tables,
+            columns_of=lambda other: tabledef.columns_of(connection, other),
+        )
+    except DefinitionError as exc:
+        raise BackupError(f"the backup's table definition is refused: {exc}") from exc
 
 
 # ---- dropping and restoring --------------------------------------------------------------------
@@ -349,129 +286,90 @@ def lock(connection: BaseDatabaseWrapper, table: str) -> None:
     """Keep every other session off the table until the transaction ends (PostgreSQL)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"LOCK TABLE {connection.ops.quote_name(table)} IN ACCESS EXCLUSIVE MODE"
-            )
+            cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
 
 
-def drop(connection: BaseDatabaseWrapper, table: str, manifest: dict[str, Any]) -> None:
-    """Drop ``table``: first the foreign keys of other tables that point at it (recorded in
+def drop(connection: BaseDatabaseWrapper, d: TableDef) -> None:
+    """Drop the table: first the foreign keys of other tables that point at it (recorded in
     the backup), never CASCADE, so anything else that depends on it stops the drop."""
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        for fk in manifest.get("referencing", []):
-            other = _safe(fk["table"], "table")
-            cursor.execute(f"ALTER TABLE {other} DROP CONSTRAINT {quote(fk['name'])}")
-        cursor.execute(f"DROP TABLE {quote(table)}")
+        for statement in tabledef.drop_referencing_statements(d):
+            cursor.execute(statement)
+        cursor.execute(f"DROP TABLE {quote(d.table)}")
 
 
-def _safe(text: str, what: str) -> str:
-    if not _SAFE_TYPE.fullmatch(text):
-        raise BackupError(f"the backup's {what} {text!r} is not plain SQL")
-    return text
-
-
-def _create_postgres(connection: BaseDatabaseWrapper, table: str, m: dict[str, Any]) -> None:
-    quote = connection.ops.quote_name
-    name = quote(table)
+def _missing_roles(connection: BaseDatabaseWrapper, d: TableDef) -> list[str]:
+    roles = {g.grantee for g in d.grants} | {g.grantee for s in d.sequences for g in s.grants}
+    roles = (roles - {tabledef.PUBLIC}) | ({d.owner} if d.owner else set())
+    if not roles:
+        return []
     with connection.cursor() as cursor:
-        for sequence in m["sequences"]:
-            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {_safe(sequence['name'], 'sequence')}")
-        columns = []
-        for column in m["columns"]:
-            sql = f"{quote(column['name'])} {_safe(column['type'], 'type')}"
-            identity = m["identity"].get(column["name"])
-            if identity:
-                sql += f" GENERATED {'ALWAYS' if identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
-            elif column["default"] is not None:
-                sql += f" DEFAULT {column['default']}"
-            if column["not_null"]:
-                sql += " NOT NULL"
-            columns.append(sql)
-        cursor.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
-        cursor.execute("SELECT current_user")
-        if m["owner"] and m["owner"] != cursor.fetchone()[0]:
-            cursor.execute(f"ALTER TABLE {name} OWNER TO {quote(m['owner'])}")
+        cursor.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [sorted(roles)])
+        return sorted(roles - {name for (name,) in cursor.fetchall()})
 
 
-def _finish_postgres(connection: BaseDatabaseWrapper, table: str, m: dict[str, Any]) -> None:
-    """Constraints, indexes, foreign keys into the table, sequence position, grants."""
-    quote = connection.ops.quote_name
-    name = quote(table)
-    with connection.cursor() as cursor:
-        for constraint in m["constraints"]:
-            cursor.execute(
-                f"ALTER TABLE {name} ADD CONSTRAINT {quote(constraint['name'])}"
-                f" {constraint['definition']}"
-            )
-        for index in m["indexes"]:
-            cursor.execute(index)
-        for fk in m["referencing"]:
-            other = _safe(fk["table"], "table")
-            cursor.execute(
-                f"ALTER TABLE {other} ADD CONSTRAINT {quote(fk['name'])} {fk['definition']}"
-            )
-        for sequence in m["sequences"]:
-            seq = _safe(sequence["name"], "sequence")
-            if not m["identity"].get(sequence["column"]):
-                cursor.execute(f"ALTER SEQUENCE {seq} OWNED BY {name}.{quote(sequence['column'])}")
-            cursor.execute(
-                "SELECT setval(%s, %s, %s)",
-                [seq, sequence["last_value"], sequence["is_called"]],
-            )
-            _grant(cursor, quote, f"SEQUENCE {seq}", sequence["grants"])
-        _grant(cursor, quote, f"TABLE {name}", m["grants"])
-
-
-def _grant(cursor: Any, quote: Any, target: str, grants: list[dict[str, str]]) -> None:
-    for grant in grants:
-        grantee = "PUBLIC" if grant["grantee"] == "PUBLIC" else quote(grant["grantee"])
-        cursor.execute(f"GRANT {_safe(grant['privilege'], 'privilege')} ON {target} TO {grantee}")
-
-
-def restore(connection: BaseDatabaseWrapper, directory: Path, *, batch: int = 500) -> Backup:
+def restore(
+    connection: BaseDatabaseWrapper,
+    directory: Path,
+    *,
+    key: str,
+    table: str,
+    legacy_tables: Collection[str],
+    batch: int = 500,
+) -> Backup:
     """Recreate the backed-up table and reload its rows; call inside a transaction.
 
-    Refuses a damaged backup, another database engine, or a table that exists. After the
-    load, the rows are exported again and must give the backup's own checksum.
+    Refuses a changed or foreign backup, a description that does not validate, another
+    database engine, or a table that exists. After the load, the rows are exported again
+    and must give the backup's own checksum.
     """
     manifest = check_backup(directory)
-    table = manifest["table"]
-    if manifest["vendor"] != connection.vendor:
-        raise BackupError(f"the backup is from {manifest['vendor']}, this is {connection.vendor}")
+    d = definition(connection, manifest, key=key, table=table, legacy_tables=legacy_tables)
     with connection.cursor() as cursor:
         if table in connection.introspection.table_names(cursor):
             raise BackupError(f"table {table!r} exists: restore only into a database without it")
+    notes = []
     if connection.vendor == "postgresql":
-        _create_postgres(connection, table, manifest)
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(manifest["create_table"])
-    _load(connection, table, manifest, directory / ROWS, batch)
-    if connection.vendor == "postgresql":
-        _finish_postgres(connection, table, manifest)
-    else:
-        with connection.cursor() as cursor:
-            for index in manifest["indexes"]:
-                cursor.execute(index)
-    restored = exported_sha256(connection, table, manifest)
-    if restored != manifest["rows_sha256"]:
+        if missing := _missing_roles(connection, d):
+            raise BackupError(f"the backup names roles this server lacks: {', '.join(missing)}")
+    with connection.cursor() as cursor:
+        for statement in tabledef.create_statements(d):
+            cursor.execute(statement)
+        if d.owner:
+            cursor.execute("SELECT current_user")
+            if d.owner != cursor.fetchone()[0]:
+                cursor.execute(tabledef.owner_statement(d))
+    _load(connection, d, directory / ROWS, batch)
+    with connection.cursor() as cursor:
+        for statement in tabledef.finish_statements(d):
+            cursor.execute(statement)
+        for sequence in d.sequences:
+            cursor.execute(
+                "SELECT setval(%s::regclass, %s, %s)",
+                [tabledef.sequence_name(sequence), sequence.last_value, sequence.is_called],
+            )
+        for statement in tabledef.grant_statements(d):
+            cursor.execute(statement)
+    grants = [f"{g.privilege} to {g.grantee}" for g in d.grants]
+    if grants:
+        notes.append(f"grants restored on {table}: {', '.join(grants)}")
+    restored = exported_sha256(connection, d)
+    if restored != manifest["files"][ROWS]:
         raise BackupError("the reloaded rows differ from the backup; nothing was restored")
-    return Backup(directory=directory, table=table, rows=manifest["rows"], sha256=restored)
+    return Backup(directory, table, manifest["rows"], restored, tuple(notes))
 
 
-def _load(
-    connection: BaseDatabaseWrapper, table: str, m: dict[str, Any], path: Path, batch: int
-) -> None:
-    quote = connection.ops.quote_name
-    names = [c["name"] for c in m["columns"]]
+def _load(connection: BaseDatabaseWrapper, d: TableDef, path: Path, batch: int) -> None:
+    names = d.column_names
     if connection.vendor == "postgresql":
-        marks = [f"CAST(%s AS {_safe(c['type'], 'type')})" for c in m["columns"]]
+        marks = [f"CAST(%s AS {c.type})" for c in d.columns]  # types from the allow-list
     else:
         marks = ["%s"] * len(names)
     row_marks = f"({', '.join(marks)})"
-    overriding = " OVERRIDING SYSTEM VALUE" if "a" in m.get("identity", {}).values() else ""
-    head = f"INSERT INTO {quote(table)} ({', '.join(quote(n) for n in names)}){overriding} VALUES "
+    overriding = " OVERRIDING SYSTEM VALUE" if any(c.identity for c in d.columns) else ""
+    head = (
+        f"INSERT INTO {quote(d.table)} ({', '.join(quote(n) for n in names)}){overriding} VALUES "
+    )
     per_statement = max(1, min(batch, 900 // max(len(names), 1)))  # old SQLite: 999 parameters
     pending: list[list[Any]] = []
 
@@ -487,6 +385,8 @@ def _load(
     with path.open("rb") as handle:
         for line in handle:
             record = json.loads(line)
+            if not isinstance(record, dict) or set(record) != set(names):
+                raise BackupError(f"a line of {ROWS} does not have the table's columns")
             pending.append([_decode(record[name]) for name in names])
             if len(pending) >= per_statement:
                 flush()

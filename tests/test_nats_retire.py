@@ -78,7 +78,7 @@ def test_drop_backs_up_then_drops_and_restore_brings_back_identical_rows(legacy,
     sums = dict(
         reversed(line.split("  ")) for line in (backup / retire.SUMS).read_text().splitlines()
     )
-    for name in (retire.ROWS, retire.MANIFEST):
+    for name in (retire.ROWS, retire.MANIFEST, retire.SIGNATURE):
         assert sums[name] == hashlib.sha256((backup / name).read_bytes()).hexdigest()
         assert (backup / name).stat().st_mode & 0o077 == 0  # seed hashes: owner only
     # The users keep their credentials, and the engine copes with the retired table.
@@ -122,8 +122,10 @@ def test_restore_recreates_the_postgres_definition(legacy, copied, tmp_path):
     legacy.execute("GRANT SELECT ON nats_user_credential TO PUBLIC")  # the old service's
     before = catalog()
     drop(tmp_path, yes=True)
-    call_command("restore_legacy_nats_credentials", str(only_backup(tmp_path)), stdout=StringIO())
+    out = StringIO()
+    call_command("restore_legacy_nats_credentials", str(only_backup(tmp_path)), stdout=out)
 
+    assert "grants restored on nats_user_credential: SELECT to PUBLIC" in out.getvalue()
     # Same columns, defaults, constraints (and the session table's foreign key into it),
     # and the grants the old services rely on.
     assert catalog() == before

@@ -1,4 +1,4 @@
-"""manage.py drop_legacy_nats_credentials: retire the legacy credential table (seed 002 step 4).
+"""manage.py drop_legacy_nats_credentials: retire the legacy credential table.
 
 The one command that changes a legacy table. It refuses unless the NATS copy verifies and
 every credential passes its checks, writes a complete backup first (natscreds.retire),
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from legacy.engine import CopyInProgress, nats
 from legacy.engine.locking import exclusive_run
-from legacy.engine.schema import configured_tables
+from legacy.engine.schema import LEGACY_MODELS, configured_tables
 from legacy.tables import InvalidTableName
 from natscreds import retire
 
@@ -34,7 +34,8 @@ class Command(BaseCommand):
     help = (
         "Drop the legacy nats_user_credential table once every credential is on its user: "
         "refuses unless the NATS copy verifies and every credential passes its checks; writes "
-        "a complete backup (JSON lines + SHA256SUMS) first; asks before dropping."
+        "a complete backup (JSON lines and a manifest signed with SECRET_KEY) first; asks "
+        "before dropping."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,7 +56,8 @@ class Command(BaseCommand):
         using = options["database"]
         connection = connections[using]
         try:
-            table = configured_tables(live_apps, [KEY])[KEY]
+            legacy_tables = configured_tables(live_apps, LEGACY_MODELS)
+            table = legacy_tables[KEY]
             with connection.cursor() as cursor:
                 exists = table in connection.introspection.table_names(cursor)
             if not exists:
@@ -68,9 +70,18 @@ class Command(BaseCommand):
             with exclusive_run(connection), transaction.atomic(using=using):
                 retire.lock(connection, table)
                 self._refuse_unless_ready(using)  # again, now that nothing can change it
-                backup = retire.write_backup(connection, table, directory, key=KEY)
-                manifest = retire.check_backup(directory)  # read back from disk
-                retire.drop(connection, table, manifest)
+                backup = retire.write_backup(
+                    connection, table, directory, key=KEY, legacy_tables=legacy_tables.values()
+                )
+                # Read back from disk: what is dropped is what a restore would re-create.
+                written = retire.definition(
+                    connection,
+                    retire.check_backup(directory),
+                    key=KEY,
+                    table=table,
+                    legacy_tables=legacy_tables.values(),
+                )
+                retire.drop(connection, written)
         except InvalidTableName as exc:
             raise CommandError(str(exc), returncode=2) from exc
         except CopyInProgress as exc:
@@ -82,7 +93,8 @@ class Command(BaseCommand):
             raise CommandError(f"database error, nothing dropped: {message}", returncode=3) from exc
         self.stdout.write(
             f"Dropped {table}: {backup.rows} rows backed up first to {backup.directory}\n"
-            f"  rows sha256 {backup.sha256} (check: cd {backup.directory} && sha256sum -c "
+            f"  rows sha256 {backup.sha256}; the manifest is signed with SECRET_KEY, which a "
+            f"restore needs (check the files: cd {backup.directory} && sha256sum -c "
             f"{retire.SUMS})\n"
             f"To restore it:\n"
             f"  manage.py restore_legacy_nats_credentials {backup.directory}"
