@@ -5,6 +5,7 @@ See .env.example for what each variable does.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,20 +21,59 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# A developer's machine without a key gets a random one per start (system check
+# authcore.W001 says so): sessions and tokens die at each restart, and no key written
+# down anywhere can sign a session or a JWT for such a host.
+SECRET_KEY_IS_RANDOM = not SECRET_KEY
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Put SECRET_KEY=... in the environment or in .env "
             "(see .env.example); only DEBUG=true may run without one."
         )
-    SECRET_KEY = "insecure-debug-only-key-do-not-use-in-production"
+    SECRET_KEY = secrets.token_urlsafe(50)
+# Signs the API's JWTs; its own variable so that it can be rotated (which ends every
+# token) without ending the admin's sessions, and the other way round.
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+
+# HTTPS only outside DEBUG (`manage.py check --deploy` is the checklist). Behind a proxy
+# that ends TLS, SECURE_PROXY_SSL_HEADER names the header it sets, e.g.
+# HTTP_X_FORWARDED_PROTO,https; without it the redirect to HTTPS would never end.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_PROXY_SSL_HEADER = env.tuple("SECURE_PROXY_SSL_HEADER", default=None) or None
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One store shared by every process: login lockouts and throttles counted in a
+# per-process memory cache would allow N workers N times the attempts (system check
+# authcore.E001 refuses such a cache). Redis when REDIS_URL is set, else a table of the
+# database (created by migrate).
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="authcore"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "authcore_cache",
+        }
+    }
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,7 +85,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "axes",
     "accounts",
+    "authcore.security",
     "legacy",
     "natscreds",
 ]
@@ -58,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "authcore.urls"
@@ -82,7 +126,25 @@ AUTH_USER_MODEL = "accounts.User"
 # Email is unique case-insensitively (a functional unique constraint), which auth.W004
 # cannot see.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "accounts.backends.LockoutBackend",
+    "accounts.backends.EmailBackend",
+]
+
+# Failed logins, counted by django-axes on every path that calls authenticate() with a
+# request (the admin, the API, any later one), in the shared cache above. An account
+# and a client address are each locked on their own once they reach the limit: guessing
+# one account from many addresses, or many accounts from one address, both stop.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_USERNAME_CALLABLE = "accounts.throttling.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
+AXES_HTTP_RESPONSE_CODE = 429
+# A lockout is not something the admin lists or edits (the attempts live in the cache).
+AXES_ENABLE_ADMIN = False
 
 # The strong default comes first: a legacy hash is re-hashed with it at the next
 # successful login. The legacy_* hashers only verify hashes copied from the old tables.
@@ -117,20 +179,28 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Password guessing through the login endpoint, per client address.
+    # Every attempt at the API's login, right or wrong, per client address, in the shared
+    # cache (failed ones are also counted by django-axes, above).
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
     # Proxies in front of the site: only then is X-Forwarded-For trusted to tell clients
-    # apart; with 0 a client cannot dodge the throttle by sending its own header.
+    # apart; with 0 a client cannot dodge the throttle or the lockout by sending its own
+    # header. The lockout reads the address the same way (accounts.throttling).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    # From the password login: a rotated refresh token keeps its login's expiry
+    # (accounts.tokens.RefreshToken).
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    # Every token carries a digest of the password hash it was issued under: a password
+    # changed by any path (admin, API, --sync's SQL) ends the access tokens, and
+    # accounts.tokens the refresh tokens.
+    "CHECK_REVOKE_TOKEN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
-    "SIGNING_KEY": SECRET_KEY,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -7,11 +7,14 @@ TEST_DATABASE=postgresql (default) uses TEST_DATABASE_URL (default: the local se
 from __future__ import annotations
 
 import os
+import uuid
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-at-least-32-bytes-long")
+# Lockouts and throttles count in Redis, as in production (.ci/run starts the server).
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 from authcore.settings import *  # noqa: E402,F403
-from authcore.settings import BASE_DIR, PASSWORD_HASHERS, env  # noqa: E402
+from authcore.settings import BASE_DIR, CACHES, PASSWORD_HASHERS, env  # noqa: E402
 
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "postgresql")
 
@@ -36,5 +39,19 @@ else:
 # registered so copied hashes still verify.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 
-# Tests log in far more often than a person would.
+# Tests log in far more often than a person would. The lockout tests set their own
+# limits and use addresses and accounts of their own.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "10000/min"}}  # noqa: F405
+AXES_FAILURE_LIMIT = 100_000
+# Keys of this run only: runs side by side on one Redis server, or one after another
+# within a lockout's cool-off, never count each other's attempts.
+CACHES = {
+    alias: {**config, "KEY_PREFIX": f"authcore-test-{uuid.uuid4().hex[:12]}"}
+    for alias, config in CACHES.items()
+}
+
+# The test client speaks plain HTTP.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0

@@ -8,8 +8,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import (
+    TokenBlacklistSerializer,
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
 
+from accounts import tokens
 from accounts.api.authentication import generate_token
 from accounts.models import ApiKey, Membership, User
 
@@ -151,8 +156,17 @@ class ApiKeyCreateSerializer(ApiKeySerializer):
         return key
 
 
+class LoginSerializer(TokenObtainPairSerializer):
+    """simplejwt's login, issuing refresh tokens bound to the login and the password."""
+
+    token_class = tokens.RefreshToken
+
+
 class RefreshSerializer(TokenRefreshSerializer):
-    """simplejwt's refresh, with a 401 (not a 500) when the token's user was deleted."""
+    """simplejwt's refresh of our refresh tokens: refused once the password changed, the
+    account was deactivated or deleted, or the login is older than the refresh lifetime."""
+
+    token_class = tokens.RefreshToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         try:
@@ -161,3 +175,9 @@ class RefreshSerializer(TokenRefreshSerializer):
             raise exceptions.AuthenticationFailed(
                 self.error_messages["no_active_account"], "no_active_account"
             ) from exc
+
+
+class LogoutSerializer(TokenBlacklistSerializer):
+    """simplejwt's logout, for our refresh tokens."""
+
+    token_class = tokens.RefreshToken

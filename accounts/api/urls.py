@@ -15,5 +15,6 @@ urlpatterns = [
     path("auth/login", views.LoginView.as_view(), name="api-login"),
     path("auth/refresh", views.RefreshView.as_view(), name="api-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all", views.LogoutEverywhereView.as_view(), name="api-logout-all"),
     path("tenants/<slug:slug>/users", views.TenantUsersView.as_view(), name="api-tenant-users"),
 ]

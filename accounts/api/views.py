@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import (
     TokenBlacklistView,
@@ -18,6 +19,7 @@ from rest_framework_simplejwt.views import (
     TokenRefreshView,
 )
 
+from accounts import tokens
 from accounts.api import health
 from accounts.api.permissions import READ_ROLES, HasTenantRole, NewKeysNeedALogin
 from accounts.api.serializers import (
@@ -25,11 +27,14 @@ from accounts.api.serializers import (
     ApiKeySerializer,
     DetailedHealthSerializer,
     HealthSerializer,
+    LoginSerializer,
+    LogoutSerializer,
     MeSerializer,
     RefreshSerializer,
     TenantMemberSerializer,
 )
 from accounts.models import ApiKey, Membership, User
+from accounts.throttling import LoginRateThrottle
 
 
 class HealthView(APIView):
@@ -114,11 +119,23 @@ class LoginView(TokenObtainPairView):
     """Email + password for an access and a refresh token.
 
     simplejwt's own view (email is USERNAME_FIELD, and django.contrib.auth.authenticate
-    ignores letter case and upgrades legacy hashes), throttled against password guessing.
+    ignores letter case, upgrades legacy hashes and counts failures for django-axes),
+    throttled against password guessing. A locked-out account or address gets 429.
     """
 
-    throttle_classes = [ScopedRateThrottle]
+    serializer_class = LoginSerializer
+    throttle_classes = [LoginRateThrottle]
     throttle_scope = "login"
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # django-axes flags the request it was handed (DRF's), so its middleware, which
+        # sees Django's request, cannot answer for it: the view does.
+        if getattr(self.request, "axes_locked_out", False):
+            exc = exceptions.Throttled(
+                wait=settings.AXES_COOLOFF_TIME.total_seconds(),
+                detail=_("Too many failed logins; try again later."),
+            )
+        return super().handle_exception(exc)
 
 
 class RefreshView(TokenRefreshView):
@@ -129,3 +146,14 @@ class RefreshView(TokenRefreshView):
 
 class LogoutView(TokenBlacklistView):
     """Blacklists the refresh token, so it can no longer be refreshed."""
+
+    serializer_class = LogoutSerializer
+
+
+class LogoutEverywhereView(APIView):
+    """Ends every refresh token of the caller (every device, every login)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        tokens.end_refresh_tokens_of([request.user.pk])
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Login security wiring: lockout store, token ending, and their system checks."""
