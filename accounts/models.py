@@ -177,7 +177,9 @@ class UserOrigin(models.Model):
     # winning row, or the old service had confirmed its address (fu_users.is_verified).
     # A source listed in LEGACY_VERIFIED_SOURCES proves all its rows, whatever this says.
     proven = models.BooleanField(
-        default=False, help_text="The winning row, or its address was confirmed by its service."
+        default=False,
+        db_default=False,
+        help_text="The winning row, or its address was confirmed by its service."
     )
 
     class Meta:
@@ -216,7 +218,9 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # Copied from a merged row whose address was never proven: it belongs to the user and
     # shows in the admin, but does not authenticate until a person releases it.
-    held = models.BooleanField(default=False, help_text="Held for review: does not authenticate.")
+    held = models.BooleanField(
+        default=False, db_default=False, help_text="Held for review: does not authenticate."
+    )
     legacy_source = models.CharField(max_length=64, null=True, blank=True)
     legacy_id = models.CharField(max_length=64, null=True, blank=True)
 
@@ -272,7 +276,9 @@ class LoginSession(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # Copied from a merged row whose address was never proven: it belongs to the user and
     # shows in the admin, but does not authenticate until a person releases it.
-    held = models.BooleanField(default=False, help_text="Held for review: does not authenticate.")
+    held = models.BooleanField(
+        default=False, db_default=False, help_text="Held for review: does not authenticate."
+    )
     legacy_source = models.CharField(max_length=64, null=True, blank=True)
     legacy_id = models.CharField(max_length=64, null=True, blank=True)
 

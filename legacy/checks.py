@@ -1,4 +1,5 @@
-"""System checks: a misconfigured legacy table name is caught before anything runs."""
+"""System checks: a misconfigured legacy table name or verified source is caught before
+anything runs."""
 
 from __future__ import annotations
 
@@ -24,6 +25,25 @@ def check_legacy_table_names(app_configs: Any = None, **kwargs: Any) -> list[che
                 )
             )
     return errors
+
+
+@checks.register()
+def check_verified_sources(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Every name in LEGACY_VERIFIED_SOURCES is a source of people rows: a misspelt one
+    would leave that source's merged rows held where the operator meant to trust them."""
+    from legacy.engine.trust import PEOPLE_SOURCES, unknown_verified_sources
+
+    unknown = unknown_verified_sources(getattr(settings, "LEGACY_VERIFIED_SOURCES", []))
+    if not unknown:
+        return []
+    known = ", ".join(sorted(set(PEOPLE_SOURCES.values())))
+    return [
+        checks.Error(
+            f"LEGACY_VERIFIED_SOURCES names unknown source(s) {', '.join(unknown)};"
+            f" known: {known}.",
+            id="legacy.E003",
+        )
+    ]
 
 
 @checks.register(checks.Tags.database)

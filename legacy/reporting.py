@@ -8,7 +8,16 @@ from django.apps.registry import Apps
 
 from legacy.engine import Report
 
-_COLUMNS = ("rows", "copied", "merged", "rejected", "warnings", "already_done", "synced")
+_COLUMNS = (
+    "rows",
+    "copied",
+    "merged",
+    "rejected",
+    "warnings",
+    "held",
+    "already_done",
+    "synced",
+)
 
 
 def render_report(report: Report) -> str:
@@ -45,6 +54,11 @@ def render_report(report: Report) -> str:
         for p in v.problems:
             detail = f" ({p.detail})" if p.detail else ""
             lines.append(f"    {p.source}#{p.legacy_id}: {p.problem}{detail}")
+        if v.held_counts:
+            held = ", ".join(f"{table} {n}" for table, n in v.held_counts.items())
+            lines.append(f"  held for review, accounted for: {held}")
+        for p in v.held:
+            lines.append(f"    {p.source}#{p.legacy_id}: held ({p.detail})")
     return "\n".join(lines)
 
 

@@ -190,3 +190,10 @@ def legacy_committed(transactional_db) -> Iterator[LegacyDB]:
     _create_tables()
     yield LegacyDB()
     drop_legacy_tables()
+
+
+@pytest.fixture
+def every_source_verified(settings) -> None:
+    """Every old service declared as having confirmed its addresses: merged rows then
+    bring what they have (the behaviour these tests describe), none is held."""
+    settings.LEGACY_VERIFIED_SOURCES = ["auth_service", "shared_models", "fastapi_users"]

@@ -29,7 +29,8 @@ from legacy.models import (
 )
 from tests.conftest import bcrypt_hash, sha256_hex
 
-pytestmark = pytest.mark.django_db
+# The person pages show what merged rows brought: their services are declared verified.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("every_source_verified")]
 
 ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo"
 LATER = timezone.now() + timedelta(days=30)

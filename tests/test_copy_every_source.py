@@ -157,6 +157,7 @@ def test_two_rows_of_one_source_differing_in_case(legacy):
     assert UserOrigin.objects.filter(source="fu_users").count() == 2
 
 
+@pytest.mark.usefixtures("every_source_verified")
 def test_keys_profiles_and_sessions_land_on_the_person(legacy):
     auth_id = legacy.user("ann@example.com", "pw")
     legacy.api_key(auth_id, "auth-token")
@@ -248,6 +249,7 @@ def test_a_digest_in_both_key_tables_is_used_once(legacy):
     assert RowIssue.objects.get(source="user_api_key").reason == "digest_duplicate"
 
 
+@pytest.mark.usefixtures("every_source_verified")
 def test_one_profile_per_person(legacy):
     first = shared_user(legacy, "ann@example.com", created_at=timezone.now() - timedelta(1))
     second = shared_user(legacy, "ANN@example.com")

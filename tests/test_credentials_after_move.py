@@ -76,6 +76,7 @@ def test_the_admin_login_form_accepts_the_old_password_and_upgrades_it(legacy):
     assert not User.objects.get().password.startswith("legacy_")  # upgraded at login
 
 
+@pytest.mark.usefixtures("every_source_verified")
 def test_a_token_from_each_key_table_works_and_lands_on_the_merged_person(legacy):
     auth_id = legacy.user("ann@example.com", "pw")
     legacy.api_key(auth_id, "auth-service-token")

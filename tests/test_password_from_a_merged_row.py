@@ -15,6 +15,10 @@ from tests.conftest import bcrypt_hash
 from tests.test_copy_every_source import fu_user, shared_user
 from tests.test_sync import set_row
 
+# Each merged row here comes from a service declared to have confirmed its addresses:
+# test_merge_trust.py covers rows that prove nothing.
+pytestmark = pytest.mark.usefixtures("every_source_verified")
+
 
 def logs_in(email: str, password: str) -> bool:
     return authenticate(email=email, password=password) is not None

@@ -17,17 +17,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='apikey',
             name='held',
-            field=models.BooleanField(default=False, help_text='Held for review: does not authenticate.'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Held for review: does not authenticate.'),
         ),
         migrations.AddField(
             model_name='loginsession',
             name='held',
-            field=models.BooleanField(default=False, help_text='Held for review: does not authenticate.'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Held for review: does not authenticate.'),
         ),
         migrations.AddField(
             model_name='userorigin',
             name='proven',
-            field=models.BooleanField(default=False, help_text='The winning row, or its address was confirmed by its service.'),
+            field=models.BooleanField(db_default=False, default=False, help_text='The winning row, or its address was confirmed by its service.'),
         ),
         migrations.RunSQL(
             "UPDATE accounts_userorigin SET proven = TRUE WHERE EXISTS (SELECT 1 FROM"

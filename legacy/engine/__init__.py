@@ -19,6 +19,7 @@ from legacy.engine.foreign_keys import restore_foreign_keys, verify_foreign_keys
 from legacy.engine.locking import CopyInProgress, exclusive_run
 from legacy.engine.report import Report, Verification
 from legacy.engine.sources import SOURCES, Source, UnknownSource, select
+from legacy.engine.trust import note_held, release_proven
 
 __all__ = [
     "SOURCES",
@@ -40,6 +41,7 @@ CONSOLIDATED = (
     "accounts.LoginSession",
     "accounts.Tenant",
     "accounts.Membership",
+    "legacy.Hold",
     "natscreds.NatsAccount",
     "natscreds.NatsAuthSession",
     "legacy.RowIssue",
@@ -170,6 +172,8 @@ def _begin(ctx: Context, selected: list[Source], trigger: str, dry_run: bool) ->
     if dry_run:
         _census(ctx, selected)
     _record_run(ctx, trigger, selected, dry_run)
+    # Holds whose source was declared verified since are let through by this run.
+    release_proven(ctx)
 
 
 def _refresh_statistics(ctx: Context) -> None:
@@ -183,6 +187,7 @@ def _refresh_statistics(ctx: Context) -> None:
 
 def _end(ctx: Context, selected: list[Source], started: float) -> None:
     ctx.report.counts_after = _counts(ctx, selected)
+    note_held(ctx)
     # Statistics for the tables this run changed by more than their statistics can absorb
     # (Context.grew; the steps that note their own inserts have done so already): a re-run
     # with nothing or little new runs no ANALYZE. --verify analyses before it compares.

@@ -10,6 +10,7 @@ from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sync import sync_owned, sync_people
+from legacy.engine.trust import forget_holds
 from legacy.engine.verify import verify_people
 
 NAME = "auth_service"
@@ -87,6 +88,7 @@ def sync(ctx: Context) -> None:
 
 def reverse(ctx: Context) -> None:
     """Remove the keys, users, origins and records this source's copy created."""
+    forget_holds(ctx, KEYS)
     forget(ctx, "legacy.RowIssue", source__in=[USERS, KEYS])
     forget(ctx, "legacy.Conflict", source=USERS)
     delete_copied(ctx, "accounts.ApiKey", KEYS)

@@ -40,7 +40,15 @@ from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 from legacy.engine.sync import sync_owned
-from legacy.engine.verify import report_rows, unaccounted, vanished
+from legacy.engine.trust import (
+    count_held,
+    forget_holds,
+    held_reason,
+    held_rows,
+    holds_supported,
+    record_holds,
+)
+from legacy.engine.verify import report_held, report_rows, unaccounted, vanished
 
 ACCOUNTS, CREDENTIALS, SESSIONS = "nats_account", "nats_user_credential", "nats_auth_session"
 NAME = "nats"
@@ -86,10 +94,14 @@ def _natscreds_account(ctx: Context, creds: LegacyTable, alias: str) -> str:
     )
 
 
-def _candidates(ctx: Context, creds: LegacyTable, user_state: bool = False) -> str:
+def _candidates(
+    ctx: Context, creds: LegacyTable, params: Params, user_state: bool = False
+) -> str:
     """Credential rows whose owner was copied, ranked per person: position 1 wins.
 
-    Uses ``%(owner_source)s``. The newest row not retired wins, else the newest. Only
+    Uses ``%(owner_source)s``. A row held for review (its owner is a merged row that
+    proves nothing, legacy/engine/trust.py) is no candidate. The newest row not retired
+    wins, else the newest. Only
     what the ranking and the decisions need: the values (a JWT runs to a kilobyte) are read
     from the legacy row, by ``legacy_pk``, for the few users that move on. Carrying them
     made every re-run sort and stage each credential's JWT again.
@@ -124,7 +136,13 @@ def _candidates(ctx: Context, creds: LegacyTable, user_state: bool = False) -> s
         f" FROM {creds.sql} c"
         f" JOIN {origin} o ON o.source = %(owner_source)s"
         f" AND o.legacy_id = {d.as_text('c.user_id')}{user_join}"
+        f" WHERE {_held(ctx, 'o', d.as_text('c.id'), params)} IS NULL"
     )
+
+
+def _held(ctx: Context, origin: str, legacy_id: str, params: Params) -> str:
+    """SQL: why credential ``legacy_id``, of the person row of ``origin``, is held, or NULL."""
+    return held_reason(ctx, origin, params.add(CREDENTIALS, "credentials"), legacy_id, params)
 
 
 def _takes_legacy(state: str) -> str:
@@ -509,7 +527,9 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
     # retirement (expired_at set since) moves the user on. A user carrying a credential
     # issued in authcore keeps it. One pass over the legacy rows: later steps read the
     # staged ranking.
-    candidates = ctx.stage("nats_candidates", _candidates(ctx, creds, user_state=True), params)
+    candidates = ctx.stage(
+        "nats_candidates", _candidates(ctx, creds, params, user_state=True), params
+    )
     if d.vendor == "sqlite":
         # SQLite would scan the stage once per row in the look-ups below (PostgreSQL
         # hashes it).
@@ -518,8 +538,24 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
             ctx.execute(f"CREATE INDEX {index} ON {candidates} ({column})", Params())
     fresh = _stage_fresh_credentials(ctx, creds)
     if ctx.count(fresh):
-        # A ranked row is one whose owner was copied.
-        ranked = f"SELECT 1 FROM {candidates} w WHERE w.legacy_id = f.legacy_id"
+        # A row is ranked, or held, once its owner was copied.
+        origin = ctx.table_of("accounts.UserOrigin")
+        owner = f" FROM {origin} o WHERE o.source = %(owner_source)s AND o.legacy_id = f.owner"
+        owner_copied = f"SELECT 1{owner}"
+        if holds_supported(ctx):
+            held = _held(ctx, "o", "f.legacy_id", params)
+            record_holds(
+                ctx,
+                "nats_credential",
+                CREDENTIALS,
+                f"SELECT o.user_id, f.legacy_id, %(owner_source)s AS owner_source,"
+                f" f.owner AS owner_legacy_id, {held} AS reason,"
+                f" 'of ' || %(owner_source)s || '#' || f.owner"
+                f" || ', a merged row whose address was never proven' AS detail"
+                f" FROM {fresh} f JOIN {origin} o ON o.source = %(owner_source)s"
+                f" AND o.legacy_id = f.owner WHERE {held} IS NOT NULL",
+                params,
+            )
         record_issues(
             ctx,
             CREDENTIALS,
@@ -529,11 +565,14 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
             f" AND i.legacy_id = f.owner AND i.kind = {params.add(REJECTED)})"
             f" THEN {params.add('owner_rejected')} ELSE {params.add('owner_missing')} END"
             f" AS reason, 'owner ' || %(owner_source)s || '#' || COALESCE(f.owner, '?')"
-            f" AS detail FROM {fresh} f WHERE NOT EXISTS ({ranked})",
+            f" AS detail FROM {fresh} f WHERE NOT EXISTS ({owner_copied})",
             params,
         )
         clear_resolved(  # rejected for a missing owner, which has been copied since
-            ctx, CREDENTIALS, f"SELECT f.legacy_id FROM {fresh} f WHERE EXISTS ({ranked})"
+            ctx,
+            CREDENTIALS,
+            f"SELECT f.legacy_id FROM {fresh} f WHERE EXISTS ({owner_copied})",
+            owner_source=OWNER_SOURCE,
         )
 
     def moves_on(state: str) -> str:
@@ -622,7 +661,9 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
         ctx.drop_stage(stage)
     result.rejected = count_issues(ctx, CREDENTIALS, REJECTED)
     result.warnings = count_issues(ctx, CREDENTIALS, WARNING)
-    result.already_done = max(result.rows - result.rejected - result.copied - result.merged, 0)
+    result.held = count_held(ctx, CREDENTIALS)
+    done = result.rejected + result.copied + result.merged + result.held
+    result.already_done = max(result.rows - done, 0)
     if log.isEnabledFor(logging.DEBUG):
         _log_credentials(ctx, creds)
 
@@ -916,6 +957,9 @@ def _verify_credentials(ctx: Context, creds: LegacyTable, v: Verification) -> No
         f"{carried} UNION SELECT i.legacy_id FROM {issue} i"
         f" WHERE i.source = %(source)s AND i.reason = %(superseded)s"
     )
+    if holds_supported(ctx):
+        accounted += f" UNION {held_rows(ctx, CREDENTIALS, params)}"
+        report_held(ctx, v, CREDENTIALS, params)
     report_rows(
         ctx, v, CREDENTIALS, "not_copied", unaccounted(ctx, creds, accounted, params), params
     )
@@ -938,7 +982,7 @@ def _verify_credentials(ctx: Context, creds: LegacyTable, v: Verification) -> No
         CREDENTIALS,
         "winner_differs",
         f"SELECT w.legacy_id, u.email || ' carries ' || COALESCE(u.nats_legacy_id, 'none')"
-        f" FROM ({_candidates(ctx, creds)}) w JOIN {user} u ON u.id = w.user_id"
+        f" FROM ({_candidates(ctx, creds, params)}) w JOIN {user} u ON u.id = w.user_id"
         f" WHERE w.position = 1"
         f" AND {_takes_legacy('u')}"
         f" AND {d.distinct('u.nats_legacy_id', 'w.legacy_id')}",
@@ -993,6 +1037,7 @@ def reverse(ctx: Context) -> None:
     delete_copied(ctx, "natscreds.NatsAuthSession", SESSIONS)
     delete_copied(ctx, "natscreds.NatsAccount", ACCOUNTS)
     forget(ctx, "legacy.RowIssue", source__in=list(TABLES))
+    forget_holds(ctx, *TABLES)
 
 
 # ---- for drop_legacy_nats_credentials ------------------------------------------------------

@@ -32,7 +32,23 @@ from legacy.engine.issues import (
 from legacy.engine.report import Verification
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
-from legacy.engine.verify import report_rows, unaccounted, vanished
+from legacy.engine.trust import (
+    count_held,
+    held_reason,
+    held_rows,
+    holds_supported,
+    record_holds,
+    unhold_released,
+)
+from legacy.engine.verify import report_held, report_rows, unaccounted, vanished
+
+# What a held row of each consolidated model is, in the review queue (legacy.Hold.Kind).
+HOLD_KINDS = {
+    "accounts.ApiKey": "api_key",
+    "accounts.LoginSession": "session",
+    "accounts.Profile": "profile",
+    "natscreds.NatsAuthSession": "nats_session",
+}
 
 # A sha256 digest as the legacy tables keep it: 64 lower-case hex characters.
 SHA256_HEX_LENGTH = 64
@@ -104,6 +120,8 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
         f"WHEN o.user_id IS NULL THEN {params.add('owner_missing')}",
     ]
     columns = [f"{expr} AS {d.quote(name)}" for name, expr in spec.values.items()]
+    # A row of a merged person row that proves nothing is held (legacy/engine/trust.py).
+    hold = held_reason(ctx, "o", "%(source)s", d.as_text("s.id"), params)
     if spec.digest is not None:
         column = d.quote(spec.digest[0])
         digest = legacy_digest(ctx, spec, params)
@@ -124,9 +142,12 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
             f" AND u.legacy_source = %(owner_source)s AND u.legacy_id = {owner_id})"
             f" THEN 0 ELSE 1 END"
         )
+        # A held row is never attached, so it takes no user's place.
+        held_last = f"CASE WHEN {hold} IS NULL THEN 0 ELSE 1 END"
         reasons.append(
-            f"WHEN EXISTS (SELECT 1 FROM {target} t WHERE t.user_id = o.user_id)"
-            f" OR ROW_NUMBER() OVER (PARTITION BY o.user_id ORDER BY {winner_first}, s.id) > 1"
+            f"WHEN {hold} IS NULL AND (EXISTS (SELECT 1 FROM {target} t"
+            f" WHERE t.user_id = o.user_id) OR ROW_NUMBER() OVER (PARTITION BY o.user_id"
+            f" ORDER BY {held_last}, {winner_first}, s.id) > 1)"
             f" THEN {params.add('already_has_one')}"
         )
     warnings = " ".join(
@@ -136,7 +157,7 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
         f"SELECT s.id AS legacy_pk, {d.as_text('s.id')} AS legacy_id, o.user_id AS owner,"
         f" {owner_id} AS owner_legacy_id, {', '.join(columns)},"
         f" CASE {' '.join(reasons)} END AS reject_reason,"
-        f" {f'CASE {warnings} END' if warnings else 'NULL'} AS warning,"
+        f" {f'CASE {warnings} END' if warnings else 'NULL'} AS warning, {hold} AS hold,"
         f" {was_rejected(ctx, d.as_text('s.id'), params)} AS was_rejected"
         f" FROM {table.sql} s"
         f" LEFT JOIN {origin} o ON o.source = %(owner_source)s AND o.legacy_id = {owner_id}"
@@ -150,6 +171,8 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
     result = ctx.report.table(table.key)
     result.rows = ctx.legacy_rows(table)
     params = ctx.params(source=table.key, owner_source=spec.owner_source)
+    if _copied_when_held(ctx, spec):
+        result.released += unhold_released(ctx, spec.target, table.key)
     # One pass over the legacy table; the steps below read the staged rows.
     staged = ctx.stage(
         f"owned_{table.key}", _new_rows(ctx, table, spec, params), params, "n.legacy_pk"
@@ -165,7 +188,16 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
     ctx.grown(spec.target)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
-    result.already_done = max(result.rows - result.rejected - result.copied, 0)
+    result.held = count_held(ctx, table.key)
+    # Held keys and sessions are copied (counted in copied); held profiles are not.
+    not_copied = 0 if _copied_when_held(ctx, spec) else result.held
+    result.already_done = max(result.rows - result.rejected - result.copied - not_copied, 0)
+
+
+def _copied_when_held(ctx: Context, spec: OwnedRows) -> bool:
+    """Whether a held row is copied, marked ``held`` (keys, sessions), or left out."""
+    fields = {f.name for f in ctx.model(spec.target)._meta.get_fields()}
+    return holds_supported(ctx) and "held" in fields
 
 
 # What a row refused by the database is recorded as (its detail: the database's words).
@@ -269,13 +301,31 @@ def _copy_chunk(
             f" FROM {new} n WHERE n.reject_reason IS NULL AND n.warning IS NOT NULL",
             params,
         )
+    if holds_supported(ctx):
+        record_holds(
+            ctx,
+            HOLD_KINDS[spec.target],
+            table.key,
+            f"SELECT n.owner AS user_id, n.legacy_id, %(owner_source)s AS owner_source,"
+            f" n.owner_legacy_id, n.hold AS reason,"
+            f" 'of ' || %(owner_source)s || '#' || n.owner_legacy_id"
+            f" || ', a merged row whose address was never proven' AS detail"
+            f" FROM {new} n WHERE n.reject_reason IS NULL AND n.hold IS NOT NULL",
+            params,
+        )
     names = list(spec.values) + ([spec.digest[0]] if spec.digest else [])
+    taken = "n.reject_reason IS NULL"
+    if _copied_when_held(ctx, spec):
+        names.append("held")
+    elif holds_supported(ctx):
+        taken += " AND n.hold IS NULL"
     quoted = ", ".join(d.quote(name) for name in names)
-    selected = ", ".join(f"n.{d.quote(name)}" for name in names)
+    selected = ", ".join(
+        "n.hold IS NOT NULL" if name == "held" else f"n.{d.quote(name)}" for name in names
+    )
     copied = ctx.execute(
         f"INSERT INTO {target} (user_id, {quoted}, legacy_source, legacy_id)"
-        f" SELECT n.owner, {selected}, %(source)s, n.legacy_id"
-        f" FROM {new} n WHERE n.reject_reason IS NULL",
+        f" SELECT n.owner, {selected}, %(source)s, n.legacy_id FROM {new} n WHERE {taken}",
         params,
     )
     ctx.report.table(table.key).copied += copied
@@ -291,7 +341,11 @@ def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verificat
     params = ctx.params(source=table.key, owner_source=spec.owner_source)
     v.checked[table.key] = ctx.legacy_rows(table)
     copied = f"SELECT t.legacy_id FROM {target} t WHERE t.legacy_source = %(source)s"
-    report_rows(ctx, v, table.key, "not_copied", unaccounted(ctx, table, copied, params), params)
+    accounted = copied
+    if holds_supported(ctx):
+        accounted = f"{copied} UNION ALL {held_rows(ctx, table.key, params)}"
+        report_held(ctx, v, table.key, params)
+    report_rows(ctx, v, table.key, "not_copied", unaccounted(ctx, table, accounted, params), params)
     report_rows(ctx, v, table.key, "legacy_row_missing", vanished(ctx, table, copied), params)
     joined = (
         f" FROM {table.sql} s"

@@ -14,7 +14,9 @@ legacy user table, in set-based statements over the rows not copied yet:
    and so is a merged row's role that its user did not get;
 6. a row that is inactive makes its person inactive (fail closed);
 7. a user whose winning row had no usable password takes the first usable one of the
-   person's merged rows, so the person can still log in with a password they had.
+   person's merged rows whose address was proven, so the person can still log in with a
+   password they had; an unproven merged row's password is never taken
+   (legacy/engine/trust.py).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from legacy.engine.issues import (
 )
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
+from legacy.engine.trust import holds_supported, verified_tables
 
 
 @dataclass(frozen=True)
@@ -230,12 +233,17 @@ def _copy_staged(
     ctx.grew("accounts.User", created, plans_unchanged=True)
     if fixed:
         clear_fixed(ctx, table.key, new)
+    # Whether each row may give its user access (legacy/engine/trust.py): the row that
+    # made the user, or one whose address its service had confirmed.
+    proven = ("", "")
+    if holds_supported(ctx):
+        proven = (", proven", f", ({MADE_BY_THIS_ROW}) OR n.is_verified")
     with ctx.index_joins():
         attached = ctx.execute(
             f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at,"
-            f" legacy_password, legacy_active)"
+            f" legacy_password, legacy_active{proven[0]})"
             f" SELECT u.id, %(source)s, n.legacy_id, n.raw_email, %(now)s, n.password,"
-            f" n.is_active FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
+            f" n.is_active{proven[1]} FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
             f" WHERE n.reject_reason IS NULL",
             params,
         )
@@ -444,11 +452,21 @@ def _take_usable_password(ctx: Context, table: LegacyTable, new: str, mergers: s
     ctx.execute(
         f"UPDATE {user} SET password = t.password FROM (SELECT n.email_key, n.password,"
         f" ROW_NUMBER() OVER (PARTITION BY n.email_key ORDER BY n.seq) AS k FROM {new} n"
-        f" WHERE n.reject_reason IS NULL AND {mergers} AND n.password <> {unusable}) t"
+        f" WHERE n.reject_reason IS NULL AND {mergers} AND n.password <> {unusable}"
+        f" AND {_proves_its_address(ctx, table)}) t"
         f" WHERE t.k = 1 AND LOWER({user}.email) = t.email_key"
         f" AND {user}.password = {unusable} AND {user}.legacy_source IS NOT NULL",
         params,
     )
+
+
+def _proves_its_address(ctx: Context, table: LegacyTable) -> str:
+    """SQL over a staged row ``n``: its address was confirmed by its service (its own
+    flag, or the source is declared verified), so as a merged row it may give its user a
+    password (legacy/engine/trust.py). Before holds existed, every row did."""
+    if not holds_supported(ctx) or table.key in verified_tables():
+        return "TRUE"
+    return "n.is_verified"
 
 
 def password_as_copied(ctx: Context, params: Params) -> str:

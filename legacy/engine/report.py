@@ -13,7 +13,9 @@ class TableResult:
     copied: consolidated rows created from it; merged: rows attached to a person who
     already had a consolidated row; rejected / warnings: rows reported with a reason
     (see RowIssue); already_done: rows a previous run had done; synced: values --sync
-    brought up to date with the legacy row.
+    brought up to date with the legacy row; held: rows of merged people rows that
+    proved nothing, held for review (legacy/engine/trust.py); released: held rows this
+    run let through (released in the review queue, or their source declared verified).
     """
 
     rows: int = 0
@@ -23,6 +25,8 @@ class TableResult:
     warnings: int = 0
     already_done: int = 0
     synced: int = 0
+    held: int = 0
+    released: int = 0
 
 
 @dataclass
@@ -43,6 +47,9 @@ class Verification:
     problem_counts: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # the first ``sample_limit`` only
     sample_limit: int = 50
+    # Rows held for review: accounted for, not a failure (legacy/engine/trust.py).
+    held_counts: dict[str, int] = field(default_factory=dict)
+    held: list[Problem] = field(default_factory=list)  # the first ``sample_limit`` only
 
     @property
     def ok(self) -> bool:
@@ -54,12 +61,19 @@ class Verification:
         if len(self.problems) < self.sample_limit:
             self.problems.append(problem)
 
+    def add_held(self, item: Problem) -> None:
+        self.held_counts[item.source] = self.held_counts.get(item.source, 0) + 1
+        if len(self.held) < self.sample_limit:
+            self.held.append(item)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "checked": self.checked,
             "problem_counts": self.problem_counts,
             "problems": [asdict(p) for p in self.problems],
+            "held_counts": self.held_counts,
+            "held": [asdict(p) for p in self.held],
         }
 
 
@@ -77,6 +91,8 @@ class Report:
     tables: dict[str, TableResult] = field(default_factory=dict)
     hash_census: dict[str, dict[str, int]] = field(default_factory=dict)
     conflicts: int = 0
+    # Merged people rows whose items are held for review, per source (trust.py).
+    held_merged_rows: dict[str, int] = field(default_factory=dict)
     duration_seconds: float = 0.0
     verification: Verification | None = None
 

@@ -11,6 +11,7 @@ from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sync import sync_owned, sync_people
+from legacy.engine.trust import forget_holds
 from legacy.engine.verify import verify_people
 
 NAME = "shared_models"
@@ -141,6 +142,7 @@ def sync(ctx: Context) -> None:
 
 
 def reverse(ctx: Context) -> None:
+    forget_holds(ctx, *TABLES)
     forget(ctx, "legacy.RowIssue", source__in=list(TABLES))
     forget(ctx, "legacy.Conflict", source=USER)
     delete_copied(ctx, "accounts.LoginSession", SESSIONS)

@@ -15,7 +15,15 @@ from legacy.engine.people import role_key
 from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.sql import Params
-from legacy.engine.verify import report_rows, unaccounted, vanished
+from legacy.engine.trust import (
+    count_held,
+    forget_holds,
+    held_reason,
+    holds_supported,
+    in_force,
+    record_holds,
+)
+from legacy.engine.verify import report_held, report_rows, unaccounted, vanished
 
 NAME = "tenants"
 DESCRIPTION = "the auth service's clients, and users.client_id as memberships"
@@ -123,6 +131,21 @@ def _copy_memberships(ctx: Context) -> None:
         f" AND NOT EXISTS (SELECT 1 FROM {tenant} t WHERE 1 = 1{tenant_of})",
         params,
     )
+    # A merged row that proves nothing grants no membership (legacy/engine/trust.py).
+    hold = held_reason(ctx, "o", "%(users)s", d.as_text("s.id"), params)
+    tenants_of_rows = _memberships_from(ctx, params, join=f" JOIN {tenant} t ON 1 = 1{tenant_of}")
+    if holds_supported(ctx):
+        record_holds(
+            ctx,
+            "membership",
+            USERS,
+            f"SELECT o.user_id, {d.as_text('s.id')} AS legacy_id, %(users)s AS owner_source,"
+            f" {d.as_text('s.id')} AS owner_legacy_id, {hold} AS reason,"
+            f" 'tenant ' || t.slug || ' as ' || COALESCE(NULLIF({role}, ''), {member})"
+            f" || ', from a merged row whose address was never proven' AS detail"
+            f"{tenants_of_rows} AND {hold} IS NOT NULL",
+            params,
+        )
     result = ctx.report.table(MEMBERSHIPS)
     copied = ctx.execute(
         f"INSERT INTO {membership} (user_id, tenant_id, role, legacy_source, legacy_id)"
@@ -130,7 +153,7 @@ def _copy_memberships(ctx: Context) -> None:
         f"SELECT o.user_id, t.id AS tenant_id, COALESCE(NULLIF({role}, ''), {member}) AS role,"
         f" {d.as_text('s.id')} AS legacy_id,"
         f" ROW_NUMBER() OVER (PARTITION BY o.user_id, t.id ORDER BY s.id) AS position"
-        f"{_memberships_from(ctx, params, join=f' JOIN {tenant} t ON 1 = 1{tenant_of}')}"
+        f"{tenants_of_rows} AND {hold} IS NULL"
         # A row whose membership was copied is left out before ranking (a re-run then
         # ranks nothing): its person and tenant have a membership, so any other row of
         # theirs that ranks first instead is skipped by the unique constraint all the same.
@@ -147,7 +170,8 @@ def _copy_memberships(ctx: Context) -> None:
     # Only the memberships' own warnings (the users' are on the users line); a row of a
     # person and tenant that already have a membership has nothing left to do.
     result.warnings = count_issues(ctx, USERS, WARNING, (TENANT_MISSING, TENANT_REJECTED))
-    result.already_done = max(result.rows - result.copied - result.warnings, 0)
+    result.held = count_held(ctx, USERS)
+    result.already_done = max(result.rows - result.copied - result.warnings - result.held, 0)
 
 
 def verify(ctx: Context, v: Verification) -> None:
@@ -184,9 +208,12 @@ def verify(ctx: Context, v: Verification) -> None:
         f"SELECT {d.as_text('s.id')}, {d.as_text('s.client_id')}{_memberships_from(ctx, params)}"
         f" AND EXISTS (SELECT 1 FROM {tenant} t WHERE t.legacy_source = %(clients)s"
         f" AND t.legacy_id = {d.as_text('s.client_id')} AND NOT EXISTS (SELECT 1 FROM"
-        f" {membership} m WHERE m.user_id = o.user_id AND m.tenant_id = t.id))",
+        f" {membership} m WHERE m.user_id = o.user_id AND m.tenant_id = t.id))"
+        f" AND NOT {in_force(ctx, '%(users)s', d.as_text('s.id'), params)}",
         params,
     )
+    if holds_supported(ctx):
+        report_held(ctx, v, USERS, params)
     report_rows(ctx, v, USERS, "role_changed_in_legacy", _role_drift(ctx, params)[0], params)
 
 
@@ -262,6 +289,7 @@ def sync(ctx: Context) -> None:
 
 
 def reverse(ctx: Context) -> None:
+    forget_holds(ctx, USERS)
     forget(ctx, "legacy.RowIssue", source=CLIENTS)
     forget(ctx, "legacy.RowIssue", source=USERS, reason="tenant_missing")
     delete_copied(ctx, "accounts.Membership", USERS)

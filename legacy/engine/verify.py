@@ -13,6 +13,7 @@ from legacy.engine.people import NAMES, PersonColumns, fitted, password_as_copie
 from legacy.engine.report import Problem, Verification
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
+from legacy.engine.trust import held_rows
 
 
 def report_rows(
@@ -23,6 +24,14 @@ def report_rows(
         v.add(
             Problem(source=source, legacy_id=str(legacy_id), problem=problem, detail=detail or "")
         )
+
+
+def report_held(ctx: Context, v: Verification, source: str, params: Params) -> None:
+    """Stream the rows of table ``source`` held for review into ``v`` (accounted for)."""
+    described = "h.legacy_id, h.kind || ' ' || h.reason || ': ' || h.detail"
+    sql = held_rows(ctx, source, params, described)
+    for legacy_id, detail in ctx.stream(sql, params):
+        v.add_held(Problem(source=source, legacy_id=str(legacy_id), problem="held", detail=detail))
 
 
 def unaccounted(ctx: Context, table: LegacyTable, copied_ids: str, params: Params) -> str:

@@ -5,7 +5,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 # The review queue: one line per hold, conflict and rejected row (legacy.ReviewItem).
 REVIEW_VIEW = """
 CREATE VIEW legacy_reviewitem AS
@@ -51,7 +50,7 @@ class Migration(migrations.Migration):
                 ('decided_at', models.DateTimeField(null=True)),
             ],
             options={
-                'verbose_name': 'review item',
+                'verbose_name': 'review item', 'verbose_name_plural': 'review queue',
                 'db_table': 'legacy_reviewitem',
                 'permissions': [('decide_reviewitem', 'Can decide held items, conflicts and rejections')],
                 'managed': False,
@@ -70,7 +69,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='conflict',
             name='decision',
-            field=models.CharField(blank=True, default='', max_length=16),
+            field=models.CharField(blank=True, db_default='', default='', max_length=16),
         ),
         migrations.AddField(
             model_name='rowissue',
@@ -85,13 +84,13 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='rowissue',
             name='decision',
-            field=models.CharField(blank=True, default='', max_length=16),
+            field=models.CharField(blank=True, db_default='', default='', max_length=16),
         ),
         migrations.CreateModel(
             name='Hold',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('api_key', 'API key'), ('session', 'Session'), ('profile', 'Profile'), ('membership', 'tenant membership'), ('nats_credential', 'NATS credential')], max_length=32)),
+                ('kind', models.CharField(choices=[('api_key', 'API key'), ('session', 'Session'), ('profile', 'Profile'), ('membership', 'tenant membership'), ('nats_credential', 'NATS credential'), ('nats_session', 'NATS session')], max_length=32)),
                 ('source', models.CharField(help_text='Legacy table of the held row.', max_length=64)),
                 ('legacy_id', models.CharField(max_length=64)),
                 ('owner_source', models.CharField(help_text='The merged person row it came from.', max_length=64)),
@@ -99,7 +98,7 @@ class Migration(migrations.Migration):
                 ('reason', models.CharField(max_length=64)),
                 ('detail', models.TextField(blank=True, default='', help_text='Never a secret.')),
                 ('held_at', models.DateTimeField()),
-                ('decision', models.CharField(blank=True, choices=[('', 'undecided'), ('released', 'Released'), ('dismissed', 'Dismissed')], default='', max_length=16)),
+                ('decision', models.CharField(blank=True, choices=[('', 'undecided'), ('released', 'Released'), ('dismissed', 'Dismissed')], db_default='', default='', max_length=16)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
                 ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='legacy.copyrun')),

@@ -46,7 +46,7 @@ class RowIssue(models.Model):
     first_seen_at = models.DateTimeField()
     run = models.ForeignKey(CopyRun, null=True, blank=True, on_delete=models.SET_NULL)
     # A person's decision in the review queue (legacy/review.py); never undone by a run.
-    decision = models.CharField(max_length=16, blank=True, default="")
+    decision = models.CharField(max_length=16, blank=True, default="", db_default="")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -81,7 +81,7 @@ class Conflict(models.Model):
     detected_at = models.DateTimeField()
     run = models.ForeignKey(CopyRun, null=True, blank=True, on_delete=models.SET_NULL)
     # A person's decision in the review queue (legacy/review.py); never undone by a run.
-    decision = models.CharField(max_length=16, blank=True, default="")
+    decision = models.CharField(max_length=16, blank=True, default="", db_default="")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -112,6 +112,7 @@ class Hold(models.Model):
         PROFILE = "profile"
         MEMBERSHIP = "membership", "tenant membership"
         NATS_CREDENTIAL = "nats_credential", "NATS credential"
+        NATS_SESSION = "nats_session", "NATS session"
 
     class Decision(models.TextChoices):
         UNDECIDED = "", "undecided"
@@ -130,7 +131,9 @@ class Hold(models.Model):
     detail = models.TextField(blank=True, default="", help_text="Never a secret.")
     held_at = models.DateTimeField()
     run = models.ForeignKey(CopyRun, null=True, blank=True, on_delete=models.SET_NULL)
-    decision = models.CharField(max_length=16, blank=True, default="", choices=Decision.choices)
+    decision = models.CharField(
+        max_length=16, blank=True, default="", db_default="", choices=Decision.choices
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -180,6 +183,7 @@ class ReviewItem(models.Model):
         managed = False
         db_table = "legacy_reviewitem"
         verbose_name = "review item"
+        verbose_name_plural = "review queue"
         permissions = [("decide_reviewitem", "Can decide held items, conflicts and rejections")]
 
     def __str__(self) -> str:

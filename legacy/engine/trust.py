@@ -1,0 +1,211 @@
+"""Which merged rows may give a user access, and what is held back from those that may not.
+
+One address is one person, but an address proves who someone is only if the old service
+confirmed it: a service that never did let anyone sign up under anyone's address. So a
+person's winning row is the account, copied whole, and any other row of theirs (a merged
+row) gives the user nothing that lets anyone in or shows them anything unless it is
+*proven*: it carries its own proof (``fu_users.is_verified``) or its source is listed in
+``LEGACY_VERIFIED_SOURCES``. What such a row brings is *held*: its password is never
+taken; its keys and sessions are copied but do not authenticate; its profile, tenant
+memberships and NATS credentials are not attached. Each held row is recorded as a
+``legacy.Hold`` until a person releases or dismisses it in the admin's review queue, or
+its source is declared verified (the next run releases what nobody dismissed).
+"""
+
+from __future__ import annotations
+
+from django.apps.registry import Apps
+from django.conf import settings
+
+from legacy.engine.context import Context
+from legacy.engine.reverse import forget
+from legacy.engine.sql import Params
+
+# The legacy tables of people, with the source (an old service) each belongs to: the
+# names LEGACY_VERIFIED_SOURCES accepts.
+PEOPLE_SOURCES = {"users": "auth_service", "user": "shared_models", "fu_users": "fastapi_users"}
+# Why a row is held.
+UNPROVEN_MERGE = "unproven_merged_row"
+RELEASED, DISMISSED = "released", "dismissed"
+HOW_TO_VERIFY = (
+    "list the old services that confirmed addresses in LEGACY_VERIFIED_SOURCES "
+    f"({', '.join(sorted(set(PEOPLE_SOURCES.values())))}), or decide each held item in "
+    "the admin's review queue"
+)
+
+
+def unknown_verified_sources(names: list[str]) -> list[str]:
+    """The names in ``names`` that are not sources of people rows."""
+    return sorted({n.strip() for n in names if n.strip()} - set(PEOPLE_SOURCES.values()))
+
+
+def verified_tables() -> list[str]:
+    """The people tables whose every row counts as proven, from the setting.
+
+    An unknown name proves nothing (and system check legacy.E003 reports it).
+    """
+    named = {name.strip() for name in getattr(settings, "LEGACY_VERIFIED_SOURCES", [])}
+    return sorted(table for table, source in PEOPLE_SOURCES.items() if source in named)
+
+
+def registry_knows_holds(apps: Apps) -> bool:
+    """Whether models ``apps`` (a migration's historical registry) have holds."""
+    try:
+        apps.get_model("legacy", "Hold")
+        origin = apps.get_model("accounts", "UserOrigin")
+    except LookupError:
+        return False
+    return "proven" in {f.name for f in origin._meta.get_fields()}
+
+
+def holds_supported(ctx: Context) -> bool:
+    """Whether this run's registry knows holds (a copy migration older than them does not)."""
+    return registry_knows_holds(ctx.apps)
+
+
+def origin_grants(ctx: Context, origin: str, params: Params) -> str:
+    """SQL: the person row of origin ``origin`` may give its user access (see the module)."""
+    tables = verified_tables()
+    if not tables:
+        return f"{origin}.proven"
+    listed = ", ".join(params.add(table) for table in tables)
+    return f"({origin}.proven OR {origin}.source IN ({listed}))"
+
+
+def released(ctx: Context, source: str, legacy_id: str, params: Params) -> str:
+    """SQL: the row ``legacy_id`` of table ``source`` (a placeholder) was held and released."""
+    hold = ctx.table_of("legacy.Hold")
+    return (
+        f"EXISTS (SELECT 1 FROM {hold} h WHERE h.source = {source}"
+        f" AND h.legacy_id = {legacy_id} AND h.decision = {params.add(RELEASED)})"
+    )
+
+
+def in_force(ctx: Context, source: str, legacy_id: str, params: Params) -> str:
+    """SQL: the row ``legacy_id`` of table ``source`` (a placeholder) is held now."""
+    if not holds_supported(ctx):
+        return "FALSE"
+    hold = ctx.table_of("legacy.Hold")
+    return (
+        f"EXISTS (SELECT 1 FROM {hold} h WHERE h.source = {source}"
+        f" AND h.legacy_id = {legacy_id} AND h.decision <> {params.add(RELEASED)})"
+    )
+
+
+def held_reason(ctx: Context, origin: str, source: str, legacy_id: str, params: Params) -> str:
+    """SQL: why the row ``legacy_id`` of ``source``, owned by the person row of origin
+    ``origin``, is held (or NULL: it is not). Without holds in the registry, NULL."""
+    if not holds_supported(ctx):
+        return "NULL"
+    return (
+        f"CASE WHEN {origin}.user_id IS NOT NULL AND NOT {origin_grants(ctx, origin, params)}"
+        f" AND NOT {released(ctx, source, legacy_id, params)}"
+        f" THEN {params.add(UNPROVEN_MERGE)} END"
+    )
+
+
+def record_holds(ctx: Context, kind: str, source: str, rows_sql: str, params: Params) -> int:
+    """Record each row of ``rows_sql`` (user_id, legacy_id, owner_source, owner_legacy_id,
+    reason, detail) as held; a row already on record (held, released or dismissed) is
+    left as it is, so a decision is never undone by a run."""
+    hold = ctx.table_of("legacy.Hold")
+    params.values.update(hold_kind=kind, hold_source=source)
+    recorded = ctx.execute(
+        f"INSERT INTO {hold} (user_id, kind, source, legacy_id, owner_source, owner_legacy_id,"
+        f" reason, detail, held_at, run_id, decision)"
+        f" SELECT r.user_id, %(hold_kind)s, %(hold_source)s, r.legacy_id, r.owner_source,"
+        f" r.owner_legacy_id, r.reason, COALESCE(r.detail, ''), %(now)s, %(run)s, ''"
+        f" FROM ({rows_sql}) r WHERE 1 = 1 ON CONFLICT (source, legacy_id) DO NOTHING",
+        params,
+    )
+    ctx.grew("legacy.Hold", recorded)
+    return recorded
+
+
+def release_proven(ctx: Context) -> int:
+    """Release the undecided holds whose person row is proven now (its source was declared
+    verified since): the run then copies them as if they had never been held."""
+    if not holds_supported(ctx):
+        return 0
+    hold, origin = ctx.table_of("legacy.Hold"), ctx.table_of("accounts.UserOrigin")
+    params = ctx.params()
+    return ctx.execute(
+        f"UPDATE {hold} SET decision = {params.add(RELEASED)}, decided_at = %(now)s"
+        f" WHERE decision = '' AND EXISTS (SELECT 1 FROM {origin} o"
+        f" WHERE o.source = {hold}.owner_source AND o.legacy_id = {hold}.owner_legacy_id"
+        f" AND {origin_grants(ctx, 'o', params)})",
+        params,
+    )
+
+
+def unhold_released(ctx: Context, label: str, source: str) -> int:
+    """Keys or sessions (model ``label``) of table ``source`` whose hold was released
+    authenticate again: exactly what an unheld copy made (a revoked one stays revoked)."""
+    if not holds_supported(ctx):
+        return 0
+    target = ctx.table_of(label)
+    params = ctx.params(source=source)
+    return ctx.execute(
+        f"UPDATE {target} SET held = FALSE WHERE held AND legacy_source = %(source)s"
+        f" AND {released(ctx, '%(source)s', f'{target}.legacy_id', params)}",
+        params,
+    )
+
+
+def count_held(ctx: Context, source: str) -> int:
+    """Rows of table ``source`` held now (undecided or dismissed)."""
+    if not holds_supported(ctx):
+        return 0
+    hold = ctx.table_of("legacy.Hold")
+    params = ctx.params(source=source)
+    return ctx.rows(
+        f"SELECT COUNT(*) FROM {hold} WHERE source = %(source)s"
+        f" AND decision <> {params.add(RELEASED)}",
+        params,
+    )[0][0]
+
+
+def held_rows(ctx: Context, source: str, params: Params, columns: str = "h.legacy_id") -> str:
+    """SQL: ``columns`` of the holds ``h`` of table ``source`` in force (not released)."""
+    hold = ctx.table_of("legacy.Hold")
+    params.values["held_source"] = source
+    return (
+        f"SELECT {columns} FROM {hold} h WHERE h.source = %(held_source)s"
+        f" AND h.decision <> {params.add(RELEASED)}"
+    )
+
+
+def forget_holds(ctx: Context, *sources: str) -> None:
+    """The reverse: remove the holds of rows of ``sources``, and the decisions on them."""
+    if holds_supported(ctx):
+        forget(ctx, "legacy.Hold", source__in=list(sources))
+
+
+def held_merged_rows(ctx: Context) -> dict[str, int]:
+    """Merged people rows with items held now, per source (auth_service, ...)."""
+    if not holds_supported(ctx):
+        return {}
+    hold = ctx.table_of("legacy.Hold")
+    params = ctx.params()
+    rows = ctx.rows(
+        f"SELECT owner_source, COUNT(DISTINCT owner_legacy_id) FROM {hold}"
+        f" WHERE decision <> {params.add(RELEASED)} GROUP BY owner_source ORDER BY 1",
+        params,
+    )
+    counts: dict[str, int] = {}
+    for table, count in rows:
+        source = PEOPLE_SOURCES.get(table, table)
+        counts[source] = counts.get(source, 0) + count
+    return counts
+
+
+def note_held(ctx: Context) -> None:
+    """Say in the report how many merged rows are held per source, and what to do."""
+    counts = held_merged_rows(ctx)
+    ctx.report.held_merged_rows = counts
+    if counts:
+        each = ", ".join(f"{source} {count}" for source, count in counts.items())
+        ctx.report.notes.append(
+            f"held for review: the items of merged rows whose address was never proven"
+            f" ({each}); they grant nothing until released. To let them through, {HOW_TO_VERIFY}"
+        )
