@@ -87,7 +87,11 @@ class _LegacyPasswordHasher(BasePasswordHasher):
         return True
 
     def harden_runtime(self, password: str, encoded: str) -> None:
-        """No-op: Django only calls this when the hasher is the preferred one, never ours."""
+        """No-op: Django calls it for the preferred hasher only, never ours.
+
+        EmailBackend pays one default hash after a failed check of ours instead, so a
+        legacy user's login takes as long as an unknown address's.
+        """
 
     def _decode(self, legacy: str) -> dict[str, Any]:
         raise NotImplementedError
