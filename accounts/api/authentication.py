@@ -2,6 +2,10 @@
 
 Only the sha256 digest of a key is stored (the legacy services stored the same digest,
 so copied keys keep working); the token itself is never stored or logged.
+
+A key is good only for the requests its scopes allow (``accounts.api.scopes``). That is
+checked here, where every key passes, rather than in a permission class: a view that sets
+its own ``permission_classes`` replaces the defaults, and would silently drop the check.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from accounts.api import scopes
 from accounts.models import ApiKey, User
 
 KEYWORD = "Bearer"
@@ -85,6 +90,20 @@ def authenticate_key(key: ApiKey) -> User:
     return key.user
 
 
+def check_scopes(key: ApiKey, request: Request) -> None:
+    """PermissionDenied (403) unless the key's scopes allow this method on this route."""
+    match = getattr(request, "resolver_match", None)
+    route = match.url_name if match is not None else None
+    granted = scopes.parse(key.scopes)
+    if scopes.allows(granted, request.method, route):
+        return
+    need = scopes.needed(request.method, route)
+    raise exceptions.PermissionDenied(
+        _("This API key's scopes do not allow %(method)s here; it needs the %(scope)s scope.")
+        % {"method": request.method, "scope": need}
+    )
+
+
 class BearerApiKeyAuthentication(BaseAuthentication):
     """API keys sent as ``Authorization: Bearer <token>``.
 
@@ -103,7 +122,9 @@ class BearerApiKeyAuthentication(BaseAuthentication):
             if looks_like_jwt(token):
                 return None
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        return authenticate_key(key), key
+        user = authenticate_key(key)
+        check_scopes(key, request)
+        return user, key
 
     def get_token(self, request: Request) -> str | None:
         """The token of a Bearer header; None for another scheme or no header."""

@@ -6,11 +6,12 @@ member of, so what the API shows never depends on who runs the admin.
 
 from __future__ import annotations
 
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from accounts.api import scopes
 from accounts.models import ApiKey, Membership
 
 OWNER, ADMIN, MEMBER, READONLY = "owner", "admin", "member", "readonly"
@@ -70,13 +71,34 @@ def HasTenantRole(*roles: str) -> type[BasePermission]:  # noqa: N802
 
 
 class NewKeysNeedALogin(BasePermission):
-    """Creating an API key takes a password login (a JWT), not another API key.
+    """Creating an API key takes a password login (a JWT), not another API key, and asks
+    only for scopes the API knows.
 
     Otherwise a scoped or soon-expiring key, or one about to be revoked in the old
-    service, could mint an unscoped key that never expires and outlives it.
+    service, could mint an unscoped key that never expires and outlives it. A key asking
+    for a scope the API does not know would look scoped and be able to do nothing
+    (``accounts.api.scopes``): refused with 400 instead.
     """
 
     message = "Create API keys after logging in with a password (a JWT), not with an API key."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.method != "POST" or not isinstance(request.auth, ApiKey)
+        if request.method != "POST":
+            return True
+        if isinstance(request.auth, ApiKey):
+            return False
+        requested = request.data.get("scopes") if hasattr(request.data, "get") else None
+        if hasattr(request.data, "getlist") and not isinstance(requested, list):
+            requested = request.data.getlist("scopes")  # a form post repeats the field
+        if isinstance(requested, list) and all(isinstance(name, str) for name in requested):
+            if unknown := scopes.unknown(requested):
+                raise ValidationError(
+                    {
+                        "scopes": [
+                            f"Unknown scope {name!r}; the API knows "
+                            f"{', '.join(sorted(scopes.KNOWN))} (and * for admin)."
+                            for name in unknown
+                        ]
+                    }
+                )
+        return True
