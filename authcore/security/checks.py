@@ -43,3 +43,18 @@ def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_jwt_signing_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """authcore.W002: a JWT_SIGNING_KEY of its own must be as strong as a SECRET_KEY."""
+    key = settings.JWT_SIGNING_KEY
+    if key != settings.SECRET_KEY and (len(key) < 50 or len(set(key)) < 5):
+        return [
+            Warning(
+                "JWT_SIGNING_KEY is short or repetitive: a guessed key forges any token.",
+                hint="Use at least 50 random characters (see .env.example).",
+                id="authcore.W002",
+            )
+        ]
+    return []
