@@ -19,8 +19,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# A new .env gets a SECRET_KEY of its own, so sessions outlive a restart of runserver.
 demo: install
-	@test -f .env || cp .env.example .env
+	@test -f .env || sed "s/^SECRET_KEY=$$/SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')/" \
+	  .env.example > .env
 	$(PY) manage.py demo
 
 lint: install deploy-check
