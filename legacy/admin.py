@@ -43,7 +43,8 @@ from accounts.models import User, UserOrigin
 from authcore.lib import hash_formats
 from authcore.lib.admin_lists import EstimatedCountPaginator
 from authcore.lib.emails import TRIMMED_CHARACTERS
-from authcore.lib.masking import mask_digest
+from authcore.lib.masking import mask_digest, mask_jwt
+from authcore.lib.secret_fields import is_secret, secret_fields_of
 from legacy.engine.issues import REJECTED, WARNING
 from legacy.engine.people import ROLE_BLANKS
 from legacy.engine.schema import LEGACY_MODELS
@@ -63,11 +64,6 @@ from legacy.models import (
     SharedUserProfile,
     SharedUserSession,
 )
-
-SECRET_FIELDS = frozenset(
-    {"password_hash", "hashed_password", "key_hash", "token_hash", "seed_hash"}
-)
-"""Legacy fields never shown as they are (a masked method shows them instead, if at all)."""
 
 PASSWORD_VALUE = "legacy_password_value"
 """Annotation carrying the stored password hash, whatever its column is called."""
@@ -450,12 +446,14 @@ def related_link(fk_name: str) -> Callable[[Any, models.Model], str | None]:
     return show
 
 
-def masked(field_name: str) -> Callable[[Any, models.Model], str | None]:
-    """A column showing only the first characters of digest ``field_name``."""
+def masked(
+    field_name: str, mask: Callable[[str | None], str | None] = mask_digest, shown: str = "start"
+) -> Callable[[Any, models.Model], str | None]:
+    """A column showing only a few characters of secret ``field_name`` (a digest's first)."""
 
-    @admin.display(description=f"{field_name.replace('_', ' ')} (start)")
+    @admin.display(description=f"{field_name.replace('_', ' ')} ({shown})")
     def show(self: ReadOnlyLegacyAdmin, obj: models.Model) -> str | None:
-        return mask_digest(getattr(obj, field_name))
+        return mask(getattr(obj, field_name))
 
     show.legacy_field = field_name  # type: ignore[attr-defined]
     show.__name__ = f"{field_name}_masked"
@@ -596,7 +594,7 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
         for field in self.model._meta.concrete_fields:
             if field.column in self.password_columns:
                 name = "password_format"
-            elif field.name in SECRET_FIELDS:
+            elif field.name in secret_fields_of(self.model._meta.label):
                 name = f"{field.name}_masked"
             elif field.is_relation:
                 name = f"{field.name}_link"
@@ -637,7 +635,7 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
                 return True
             field = self.model._meta.get_field(name)
         else:
-            if field.name in SECRET_FIELDS or isinstance(field, ForeignKey):
+            if is_secret(self.model._meta.label, field.name) or isinstance(field, ForeignKey):
                 return False  # shown through a masked or link column, never as is
         return field.column in columns
 
@@ -651,7 +649,9 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
                 field = model._meta.get_field(part)
             except FieldDoesNotExist:
                 return False
-            if columns is None or field.column not in columns or field.name in SECRET_FIELDS:
+            if columns is None or field.column not in columns:
+                return False
+            if is_secret(model._meta.label, field.name):
                 return False
             if field.is_relation:
                 model = field.related_model
@@ -931,6 +931,7 @@ class NatsAccountAdmin(ReadOnlyLegacyAdmin):
     label_field = "name"
     list_display = ("id", "name", "public_key", "signing_key_public", "created_at")
     search_fields = ("name", "public_key")
+    jwt_masked = masked("jwt", mask_jwt, shown="shortened")
 
 
 @admin.register(NatsUserCredential)
@@ -953,6 +954,7 @@ class NatsUserCredentialAdmin(ReadOnlyLegacyAdmin):
     user_link = related_link("user")
     account_link = related_link("account")
     seed_hash_masked = masked("seed_hash")
+    jwt_masked = masked("jwt", mask_jwt, shown="shortened")
 
 
 @admin.register(NatsAuthSession)

@@ -23,11 +23,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from authcore.lib import nats_checks
+from authcore.lib.masking import mask_jwt
 from legacy.models import RowIssue
 from natscreds.models import NatsAccount, NatsAuthSession
-
-JWT_SHOWN = (16, 8)
-"""How much of a JWT the admin shows: its first and last characters, enough to tell apart."""
 
 CREDENTIALS, ACCOUNTS = "nats_user_credential", "nats_account"  # RowIssue sources
 
@@ -50,11 +48,8 @@ shown through the read-only methods above."""
 
 
 def shorten_jwt(token: str | None) -> str | None:
-    """The first and last characters of a JWT around "…"; None stays None."""
-    if token is None:
-        return None
-    head, tail = JWT_SHOWN
-    return token if len(token) <= head + tail + 1 else f"{token[:head]}…{token[-tail:]}"
+    """The first and last characters of a JWT around "…" (authcore.lib.masking)."""
+    return mask_jwt(token)
 
 
 def _claim_dates(claims: dict[str, Any]) -> list[tuple[str, str]]:
