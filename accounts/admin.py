@@ -6,9 +6,10 @@ profile, memberships, API keys and sessions, whichever table they were copied fr
 
 Rows the copy made are its record (``--verify`` compares them with the legacy rows), so
 profiles, sessions, tenants and memberships that came from a legacy table are view-only;
-the ones created in authcore stay editable. Users and API keys stay editable: deactivating
-a person or revoking a key only narrows access. Secrets never reach the page: the password
-shows Django's masked hash summary, digests only their first characters.
+the ones created in authcore stay editable. Users and API keys stay editable, but an edit of
+a key may only narrow its access (authcore/lib/access_edits.py): a key that should work
+again is a new key. Secrets never reach the page (authcore/lib/admin_guard.py, applied to
+every admin): the password shows its algorithm only, digests only their first characters.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ class PasswordKindFilter(admin.SimpleListFilter):
     """Which users still carry a hash copied from a legacy table (upgraded at next login)."""
 
     title = "password"
-    parameter_name = "password"
+    # Not "password": a URL parameter naming the password column is refused outright.
+    parameter_name = "hash"
 
     # accounts.hashers algorithm names: a copied legacy hash is stored as "<algorithm>$<hash>".
     LEGACY_PREFIXES = (
@@ -351,6 +353,7 @@ class ApiKeyInline(ViewOnlyInline):
         "prefix",
         "digest_masked",
         "is_active",
+        "held",
         "created_at",
         "last_used_at",
         "expires_at",
@@ -381,6 +384,7 @@ class LoginSessionInline(ViewOnlyInline):
         "last_seen_at",
         "expires_at",
         "revoked_at",
+        "held",
         "copied_from",
     )
     readonly_fields = fields
@@ -550,7 +554,12 @@ class CopiedRowsViewOnly:
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(DirectActionCheckbox, admin.ModelAdmin):
-    """API keys: new keys come from the API, so there is no add page here."""
+    """API keys: new keys come from the API, so there is no add page here.
+
+    An edit may deactivate, revoke, shorten or rename a key, or drop some of its scopes;
+    it may not give access back (every admin's forms refuse that, authcore/lib/admin_guard.py).
+    ``held`` is shown, never edited: the review queue releases held keys.
+    """
 
     list_display = (
         "user",
@@ -558,12 +567,13 @@ class ApiKeyAdmin(DirectActionCheckbox, admin.ModelAdmin):
         "prefix",
         "digest_masked",
         "is_active",
+        "held",
         "expires_at",
         "revoked_at",
         "copied_from",
     )
     list_select_related = ("user",)
-    list_filter = ("is_active", LEGACY_SOURCE_FILTER)
+    list_filter = ("is_active", "held", LEGACY_SOURCE_FILTER)
     show_full_result_count = False  # about one key per person: counted once a page
     paginator = EstimatedCountPaginator
     search_fields = ("prefix", "name", "user__email")
@@ -575,6 +585,7 @@ class ApiKeyAdmin(DirectActionCheckbox, admin.ModelAdmin):
         "digest_masked",
         "scopes",
         "is_active",
+        "held",
         "created_at",
         "last_used_at",
         "expires_at",
@@ -585,6 +596,7 @@ class ApiKeyAdmin(DirectActionCheckbox, admin.ModelAdmin):
         "user",
         "prefix",
         "digest_masked",
+        "held",
         "created_at",
         "last_used_at",
         "copied_from",
@@ -663,10 +675,11 @@ class LoginSessionAdmin(admin.ModelAdmin):
         "last_seen_at",
         "expires_at",
         "revoked_at",
+        "held",
         "copied_from",
     )
     list_select_related = ("user",)
-    list_filter = (SessionStateFilter, LEGACY_SOURCE_FILTER)
+    list_filter = (SessionStateFilter, "held", LEGACY_SOURCE_FILTER)
     show_full_result_count = False  # sessions outnumber people: counted once a page
     paginator = EstimatedCountPaginator
     search_fields = ("user__email", "ip_address", "user_agent")
@@ -679,6 +692,7 @@ class LoginSessionAdmin(admin.ModelAdmin):
         "last_seen_at",
         "expires_at",
         "revoked_at",
+        "held",
         "copied_from",
     )
     readonly_fields = fields
@@ -797,6 +811,17 @@ class UserOriginAdmin(admin.ModelAdmin):
     show_full_result_count = False  # one row per legacy person row: counted once a page
     paginator = EstimatedCountPaginator
     search_fields = ("legacy_id", "legacy_email", "user__email")
+    # Never legacy_password: what the row's hash was when copied is a secret like any hash.
+    fields = (
+        "user",
+        "legacy_row",
+        "legacy_email",
+        "legacy_active",
+        "proven",
+        "copied_at",
+        "synced_at",
+    )
+    readonly_fields = fields
     actions = None
 
     @admin.display(description="legacy row", ordering="source")
