@@ -39,6 +39,7 @@ DDL = Path("tests/sql/legacy_schema.postgresql.sql")
 ADMIN_PAGES = {
     "users": "/admin/accounts/user/",
     "legacy users": "/admin/legacy/authuser/",
+    "review queue": "/admin/legacy/reviewitem/",
 }
 T0 = time.monotonic()
 
@@ -442,7 +443,8 @@ class Bench:
             pages = json.loads(self.child("admin", *ADMIN_PAGES.values()).strip().splitlines()[-1])
             results["admin"] = {name: pages[path] for name, path in ADMIN_PAGES.items()}
             results["admin_rows"] = {"accounts_user": s.count("accounts_user"),
-                                     "users": s.count("users")}
+                                     "users": s.count("users"),
+                                     "legacy_reviewitem": s.count("legacy_reviewitem")}
         if self.args.explain:
             self.reset_consolidated()
             s.settle()
@@ -602,6 +604,7 @@ ROWS = (
     ("  verify passed", "verify_ok", "{}", "verify"),
     ("admin: users changelist (ms, goal < 300)", "admin_users_ms", "{:.0f}", None),
     ("admin: legacy users changelist (ms)", "admin_legacy_users_ms", "{:.0f}", None),
+    ("admin: review queue (ms, goal < 300)", "admin_review_queue_ms", "{:.0f}", None),
 )
 
 

@@ -62,3 +62,31 @@ def test_migrate_command_runs_the_copy(legacy_committed):
     legacy_committed.user("ann@example.com", "pw")
     call_command("migrate", verbosity=0)
     assert User.objects.filter(email="ann@example.com").exists()
+
+
+def test_migrate_holds_what_an_unproven_merged_row_brings(legacy_committed, capsys):
+    """The copy migrations older than holds copy nothing; the one after them copies with
+    holds, so a fresh migrate never lets a squatter's row in. Migrating back removes the
+    holds with the rest."""
+    from rest_framework.test import APIClient
+
+    from legacy.models import Hold
+
+    legacy = legacy_committed
+    migrate_to(BEFORE_COPY)
+    legacy.user("victim@corp.test", password="")
+    legacy.api_key(legacy.user("VICTIM@corp.test", "squatters-pw"), "squatters-token")
+
+    call_command("migrate", verbosity=1)
+
+    user = User.objects.get()
+    assert not user.has_usable_password()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer squatters-token")
+    assert client.get("/api/me").status_code == 401
+    assert Hold.objects.get().kind == "api_key"
+    output = capsys.readouterr().out
+    assert "held for review" in output and "LEGACY_VERIFIED_SOURCES" in output
+
+    migrate_to(BEFORE_COPY)
+    assert not Hold.objects.exists() and not User.objects.exists()

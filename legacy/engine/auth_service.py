@@ -10,7 +10,7 @@ from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sync import sync_owned, sync_people
-from legacy.engine.trust import forget_holds
+from legacy.engine.trust import forget_holds, let_go_of_users
 from legacy.engine.verify import verify_people
 
 NAME = "auth_service"
@@ -92,6 +92,7 @@ def reverse(ctx: Context) -> None:
     forget(ctx, "legacy.RowIssue", source__in=[USERS, KEYS])
     forget(ctx, "legacy.Conflict", source=USERS)
     delete_copied(ctx, "accounts.ApiKey", KEYS)
+    let_go_of_users(ctx, USERS)
     delete_copied(ctx, "accounts.User", USERS)
     forget(ctx, "accounts.UserOrigin", source=USERS)
     group_ids = (

@@ -8,6 +8,7 @@ from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sync import sync_people
+from legacy.engine.trust import let_go_of_users
 from legacy.engine.verify import verify_people
 
 NAME = "fastapi_users"
@@ -57,5 +58,6 @@ def sync(ctx: Context) -> None:
 def reverse(ctx: Context) -> None:
     forget(ctx, "legacy.RowIssue", source=FU_USERS)
     forget(ctx, "legacy.Conflict", source=FU_USERS)
+    let_go_of_users(ctx, FU_USERS)
     delete_copied(ctx, "accounts.User", FU_USERS)
     forget(ctx, "accounts.UserOrigin", source=FU_USERS)

@@ -11,7 +11,7 @@ from legacy.engine.report import Verification
 from legacy.engine.reverse import delete_copied, forget
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sync import sync_owned, sync_people
-from legacy.engine.trust import forget_holds
+from legacy.engine.trust import forget_holds, let_go_of_users
 from legacy.engine.verify import verify_people
 
 NAME = "shared_models"
@@ -148,5 +148,6 @@ def reverse(ctx: Context) -> None:
     delete_copied(ctx, "accounts.LoginSession", SESSIONS)
     delete_copied(ctx, "accounts.Profile", PROFILES)
     delete_copied(ctx, "accounts.ApiKey", KEYS)
+    let_go_of_users(ctx, USER)
     delete_copied(ctx, "accounts.User", USER)
     forget(ctx, "accounts.UserOrigin", source=USER)

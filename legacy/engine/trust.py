@@ -18,7 +18,6 @@ from django.apps.registry import Apps
 from django.conf import settings
 
 from legacy.engine.context import Context
-from legacy.engine.reverse import forget
 from legacy.engine.sql import Params
 
 # The legacy tables of people, with the source (an old service) each belongs to: the
@@ -27,6 +26,8 @@ PEOPLE_SOURCES = {"users": "auth_service", "user": "shared_models", "fu_users": 
 # Why a row is held.
 UNPROVEN_MERGE = "unproven_merged_row"
 RELEASED, DISMISSED = "released", "dismissed"
+# legacy.Hold's table, by name: the reverse may run with models that predate it.
+HOLD_TABLE = "legacy_hold"
 HOW_TO_VERIFY = (
     "list the old services that confirmed addresses in LEGACY_VERIFIED_SOURCES "
     f"({', '.join(sorted(set(PEOPLE_SOURCES.values())))}), or decide each held item in "
@@ -177,8 +178,37 @@ def held_rows(ctx: Context, source: str, params: Params, columns: str = "h.legac
 
 def forget_holds(ctx: Context, *sources: str) -> None:
     """The reverse: remove the holds of rows of ``sources``, and the decisions on them."""
-    if holds_supported(ctx):
-        forget(ctx, "legacy.Hold", source__in=list(sources))
+    if _hold_table_exists(ctx):
+        params = ctx.params()
+        listed = ", ".join(params.add(source) for source in sources)
+        ctx.execute(
+            f"DELETE FROM {ctx.dialect.quote(HOLD_TABLE)} WHERE source IN ({listed})", params
+        )
+
+
+def let_go_of_users(ctx: Context, people_table: str) -> None:
+    """Before the reverse deletes the users made from ``people_table``: remove their
+    holds and forget them as deciders.
+
+    In SQL, like ``forget_holds``: a copy migration is reversed with the models of its
+    time, which may predate holds, and the rows would be left pointing at deleted users.
+    """
+    if not _hold_table_exists(ctx):
+        return
+    d = ctx.dialect
+    params = ctx.params(people=people_table)
+    users = f"SELECT u.id FROM {ctx.table_of('accounts.User')} u WHERE u.legacy_source = %(people)s"
+    ctx.execute(f"DELETE FROM {d.quote(HOLD_TABLE)} WHERE user_id IN ({users})", params)
+    for table in (HOLD_TABLE, "legacy_conflict", "legacy_rowissue"):
+        ctx.execute(
+            f"UPDATE {d.quote(table)} SET decided_by_id = NULL WHERE decided_by_id IN ({users})",
+            params,
+        )
+
+
+def _hold_table_exists(ctx: Context) -> bool:
+    with ctx.connection.cursor() as cursor:
+        return HOLD_TABLE in ctx.connection.introspection.table_names(cursor)
 
 
 def held_merged_rows(ctx: Context) -> dict[str, int]:
