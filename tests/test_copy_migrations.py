@@ -90,3 +90,20 @@ def test_migrate_holds_what_an_unproven_merged_row_brings(legacy_committed, caps
 
     migrate_to(BEFORE_COPY)
     assert not Hold.objects.exists() and not User.objects.exists()
+
+
+def test_the_demo_shows_a_held_item_and_why(legacy_committed):
+    from io import StringIO
+
+    from legacy.engine.schema import LEGACY_MODELS
+
+    migrate_to(BEFORE_COPY)
+    for key in LEGACY_MODELS:  # the demo's rows include orphans, on purpose
+        legacy_committed.allow_orphans(key)
+    out = StringIO()
+
+    call_command("demo", stdout=out)
+
+    shown = out.getvalue()
+    assert "== held for review" in shown
+    assert "never confirmed" in shown and "LEGACY_VERIFIED_SOURCES" in shown

@@ -28,11 +28,11 @@ UNPROVEN_MERGE = "unproven_merged_row"
 RELEASED, DISMISSED = "released", "dismissed"
 # legacy.Hold's table, by name: the reverse may run with models that predate it.
 HOLD_TABLE = "legacy_hold"
-HOW_TO_VERIFY = (
+DECLARE_VERIFIED = (
     "list the old services that confirmed addresses in LEGACY_VERIFIED_SOURCES "
-    f"({', '.join(sorted(set(PEOPLE_SOURCES.values())))}), or decide each held item in "
-    "the admin's review queue"
+    f"({', '.join(sorted(set(PEOPLE_SOURCES.values())))})"
 )
+HOW_TO_VERIFY = f"{DECLARE_VERIFIED}, or decide each held item in the admin's review queue"
 
 
 def unknown_verified_sources(names: list[str]) -> list[str]:

@@ -1,29 +1,9 @@
 """Holds of unproven merged rows, decisions on conflicts and rejections, and the review
-queue: a view over the three, which the admin lists on one page."""
+queue's model (its view is made by 0006, once the tables it reads are in place)."""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-
-# The review queue: one line per hold, conflict and rejected row (legacy.ReviewItem).
-REVIEW_VIEW = """
-CREATE VIEW legacy_reviewitem AS
-SELECT 'held:' || CAST(h.id AS VARCHAR(20)) AS id, 'held' AS kind, h.id AS item_id,
-    h.source, h.legacy_id, h.reason, h.kind || ': ' || h.detail AS detail,
-    h.user_id, u.email, h.held_at AS found_at, h.decision, h.decided_by_id, h.decided_at
-FROM legacy_hold h JOIN accounts_user u ON u.id = h.user_id
-UNION ALL
-SELECT 'conflict:' || CAST(c.id AS VARCHAR(20)), 'conflict', c.id, c.source, c.legacy_id,
-    c.field, 'kept ' || COALESCE(c.kept_value, '(none)') || ', the row has '
-    || COALESCE(c.other_value, '(a value not shown)') || ': ' || c.rule,
-    c.user_id, u.email, c.detected_at, c.decision, c.decided_by_id, c.decided_at
-FROM legacy_conflict c JOIN accounts_user u ON u.id = c.user_id
-UNION ALL
-SELECT 'rejected:' || CAST(i.id AS VARCHAR(20)), 'rejected', i.id, i.source, i.legacy_id,
-    i.reason, i.detail, NULL, i.detail, i.first_seen_at, i.decision, i.decided_by_id,
-    i.decided_at
-FROM legacy_rowissue i WHERE i.kind = 'rejected'
-"""
 
 
 class Migration(migrations.Migration):
@@ -109,5 +89,4 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('source', 'legacy_id'), name='legacy_hold_unique')],
             },
         ),
-        migrations.RunSQL(REVIEW_VIEW, "DROP VIEW legacy_reviewitem"),
     ]

@@ -152,7 +152,7 @@ class Hold(models.Model):
 class ReviewItem(models.Model):
     """One line of the admin's review queue: a hold, a conflict or a rejected row.
 
-    A database view (``legacy_reviewitem``, made by migration 0004) over the three
+    A database view (``legacy_reviewitem``, made by migration 0006) over the three
     tables, so that one page filters, searches and pages them together.
     """
 

@@ -38,7 +38,26 @@ class Command(BaseCommand):
             self.stdout.write(f"  {login.email:<20} {'logs in' if ok else 'FAILS'}  ({login.note})")
             if not ok:
                 raise CommandError(f"demo: {login.email} could not log in with the old password")
+        self._show_a_held_item()
         self.stdout.write(
             "\nOpen the admin: `.venv/bin/python manage.py createsuperuser` (any email), then "
             "`.venv/bin/python manage.py runserver` and http://127.0.0.1:8000/admin/"
+        )
+
+    def _show_a_held_item(self) -> None:
+        """One item the copy held back, and why (legacy/engine/trust.py)."""
+        from legacy.engine.trust import DECLARE_VERIFIED
+        from legacy.models import Hold
+
+        hold = Hold.objects.select_related("user").order_by("id").first()
+        if hold is None:
+            return
+        self.stdout.write("\n== held for review (one of them)")
+        self.stdout.write(
+            f"  {hold.get_kind_display()} {hold.source}#{hold.legacy_id} of {hold.user.email}"
+            f" is held: it came from {hold.owner_source}#{hold.owner_legacy_id}, a second row"
+            " of the same address that its service never confirmed, and whoever signed up"
+            " with it could be someone else. It grants nothing until released in the"
+            " admin's review queue (/admin/legacy/reviewitem/). To trust a source instead,"
+            f" {DECLARE_VERIFIED}."
         )
