@@ -38,7 +38,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from authcore.lib import access_edits
-from authcore.lib.secret_fields import is_secret, secret_fields_of
+from authcore.lib.secret_fields import is_secret
 
 # ---- Which names reach a secret -------------------------------------------------------------
 
@@ -276,10 +276,9 @@ def guarded_form(form_class: Any, declare: bool = True) -> Any:
         if secret_path(model, name):
             attrs[name] = _safe_field(field)
     if declare:
-        for name in secret_fields_of(model._meta.label):
-            model_field = field_named(model, name)
-            if name not in attrs and model_field is not None:
-                attrs[name] = SecretField(label=capfirst(model_field.verbose_name))
+        for model_field in model._meta.concrete_fields:
+            if is_secret_field(model_field) and model_field.name not in attrs:
+                attrs[model_field.name] = SecretField(label=capfirst(model_field.verbose_name))
     meta = type(form_class)
     return meta(form_class.__name__, (_GuardedForm, form_class), attrs)
 
