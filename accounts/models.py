@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
 from django.db import models
 from django.db.models import Value
@@ -17,6 +18,8 @@ from django.utils import timezone
 # fu_users.hashed_password is varchar(1024); the copy prepends a short algorithm name
 # so Django can pick the hasher.
 PASSWORD_MAX_LENGTH = 1024 + 64
+# How a user's password was last set (User.password_set_by); empty: as the copy left it.
+PASSWORD_SET, PASSWORD_REHASHED = "authcore", "rehash"
 # RFC 5321 caps a deliverable address at 254 characters; longer ones are rejected.
 EMAIL_MAX_LENGTH = 254
 
@@ -66,6 +69,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     password_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="Last time the password was set in authcore."
+    )
+    password_set_by = models.CharField(
+        max_length=16,
+        null=True,
+        blank=True,
+        choices=[(PASSWORD_SET, "set in authcore"), (PASSWORD_REHASHED, "re-hashed at login")],
+        help_text="How the password was last set: empty, as the copy left it.",
     )
     legacy_source = models.CharField(
         max_length=64, null=True, blank=True, help_text="Legacy table this user was created from."
@@ -149,12 +159,27 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().set_password(raw_password)
         # Lets --verify tell a password changed here from a tampered one.
         self.password_changed_at = timezone.now()
+        self.password_set_by = PASSWORD_SET
+
+    def check_password(self, raw_password: str | None) -> bool:
+        """Django's check, whose upgrade of an old hash at login is recorded as a re-hash:
+        the same password, so --sync still follows a change made in the old service."""
+
+        def rehash(raw: str | None) -> None:
+            was_copied = self.password_set_by in (None, PASSWORD_REHASHED)
+            self.set_password(raw)
+            if was_copied:
+                self.password_set_by = PASSWORD_REHASHED
+            self._password = None  # an upgrade is no password change (Django's own rule)
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, rehash)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Django's upgrade-on-login saves update_fields=["password"] only.
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "password" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "password_changed_at"}
+            kwargs["update_fields"] = {*update_fields, "password_changed_at", "password_set_by"}
         super().save(*args, **kwargs)
 
 
@@ -179,7 +204,7 @@ class UserOrigin(models.Model):
     proven = models.BooleanField(
         default=False,
         db_default=False,
-        help_text="The winning row, or its address was confirmed by its service."
+        help_text="The winning row, or its address was confirmed by its service.",
     )
 
     class Meta:

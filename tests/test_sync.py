@@ -238,3 +238,44 @@ def test_a_superuser_right_taken_away_in_the_old_service_is_taken_away(legacy):
     assert User.objects.get(email="keeps@example.com").is_superuser
     assert report.tables["user"].synced == 1
     assert ("user", "superuser_without_legacy_right") not in problems()
+
+
+def test_a_reset_in_the_old_service_after_a_login_here_is_followed(legacy):
+    """Logging in re-hashes the copied password (the same password): not a change made in
+    authcore, so a reset in the old service afterwards still syncs."""
+    uid = legacy.user("ann@example.com", "old-pw")
+    copy_legacy(apps)
+    assert authenticate(email="ann@example.com", password="old-pw") is not None
+    user = User.objects.get()
+    assert not user.password.startswith("bcrypt")  # re-hashed with the default hasher
+    assert (user.password_set_by, user.password_changed_at is not None) == ("rehash", True)
+    set_row(legacy, "users", uid, password_hash=bcrypt_hash("reset-pw"))
+
+    report = sync()
+
+    assert report.conflicts == 0
+    assert authenticate(email="ann@example.com", password="reset-pw") is not None
+    assert authenticate(email="ann@example.com", password="old-pw") is None
+    assert User.objects.get().password_set_by == "rehash"  # re-hashed at that login too
+    assert verify_legacy(apps).verification.ok
+
+
+def test_a_password_set_here_then_re_hashed_still_wins(legacy, settings):
+    """A person's own password stays theirs even if a later login re-hashes it."""
+    uid = legacy.user("ann@example.com", "old-pw")
+    copy_legacy(apps)
+    user = User.objects.get()
+    user.set_password("authcore-pw")
+    user.save()
+    settings.PASSWORD_HASHERS = [  # the default moves on: the next login re-hashes
+        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+    assert authenticate(email="ann@example.com", password="authcore-pw") is not None
+    assert User.objects.get().password_set_by == "authcore"
+    set_row(legacy, "users", uid, password_hash=bcrypt_hash("legacy-pw"))
+
+    sync()
+
+    assert authenticate(email="ann@example.com", password="authcore-pw") is not None
+    assert Conflict.objects.filter(field="password", rule__contains="authcore change").exists()

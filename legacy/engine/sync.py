@@ -10,6 +10,7 @@ given back here automatically (fail closed): it is reported for a person to deci
 
 from __future__ import annotations
 
+from accounts.models import PASSWORD_REHASHED
 from legacy.engine.context import Context
 from legacy.engine.owned import OwnedRows, is_sha256_hex, legacy_digest
 from legacy.engine.people import PersonColumns, password_as_copied, password_taken_from
@@ -52,18 +53,25 @@ def sync_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
     # password it took because the winning row had none.
     gave_password = f" AND (({is_winner}) OR ({password_taken_from(ctx, params)}))"
     password_changed = f" WHERE o.legacy_password <> {legacy_password}{gave_password}"
-    local_unchanged = f" AND {password_as_copied(ctx, params)}"
+    # Django's re-hash at login is the same password: not a change made in authcore.
+    unchanged_here = (
+        f"({password_as_copied(ctx, params)}"
+        f" OR u.password_set_by = {params.add(PASSWORD_REHASHED)})"
+    )
+    local_unchanged = f" AND {unchanged_here}"
     with ctx.unit():
         _conflict(
             ctx,
             "password",
             "changed in the old service and in authcore since the copy: the authcore"
             " change is kept",
-            f"{joined}{password_changed} AND NOT {password_as_copied(ctx, params)}",
+            f"{joined}{password_changed} AND NOT {unchanged_here}",
             params,
         )
         result.synced += ctx.execute(
-            f"UPDATE {user} SET password = (SELECT {legacy_password}{joined}"
+            # As the copy left it again: a later re-hash at login is again no change.
+            f"UPDATE {user} SET password_set_by = NULL,"
+            f" password = (SELECT {legacy_password}{joined}"
             f" WHERE u.id = {user}.id{gave_password}"
             # Both changed (the winning row and the row taken from, of one table): the
             # winning row's.
