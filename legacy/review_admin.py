@@ -13,11 +13,13 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from accounts.models import User
 from legacy import review
 from legacy.admin import ReadOnlyAdmin, legacy_row_link
 from legacy.models import Conflict, Hold, ReviewItem, RowIssue
@@ -67,9 +69,26 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("user", "decided_by")
     list_filter = ("kind", DecisionFilter, "source", "reason")
-    search_fields = ("email",)
+    search_fields = ("detail",)  # and the person's address: get_search_results
     ordering = ("-found_at", "id")
     actions = ("release", "dismiss", "take_legacy_value", "keep_authcore_value")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ReviewItem], search_term: str
+    ) -> tuple[QuerySet[ReviewItem], bool]:
+        """By address, case-insensitive: the lines of the people whose address holds the
+        term (their ids first, so the queue is not joined with every user), and rejected
+        rows whose own address (their detail) holds it."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        people = (
+            User._default_manager.alias(address=Lower("email"))
+            .filter(address__contains=term.lower())
+            .values("id")
+        )
+        rejected = Q(kind=ReviewItem.Kind.REJECTED, detail__icontains=term)
+        return queryset.filter(Q(user_id__in=people) | rejected), False
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("legacy.decide_reviewitem")
@@ -84,10 +103,10 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
     def legacy_row(self, item: ReviewItem) -> str:
         return legacy_row_link(item.source, item.legacy_id, self.admin_site.name)
 
-    @admin.display(description="person", ordering="email")
+    @admin.display(description="person", ordering="user__email")
     def person(self, item: ReviewItem) -> str:
         if item.user_id is None:
-            return item.email
+            return "—"
         return format_html('<a href="?user__id__exact={}">{}</a>', item.user_id, item.user.email)
 
     @admin.display(description="detail")

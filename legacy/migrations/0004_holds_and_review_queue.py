@@ -24,7 +24,6 @@ class Migration(migrations.Migration):
                 ('legacy_id', models.CharField(max_length=64)),
                 ('reason', models.CharField(max_length=64)),
                 ('detail', models.TextField()),
-                ('email', models.CharField(help_text="The user's address, or the row's.", max_length=512)),
                 ('found_at', models.DateTimeField()),
                 ('decision', models.CharField(max_length=16)),
                 ('decided_at', models.DateTimeField(null=True)),

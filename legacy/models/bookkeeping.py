@@ -171,7 +171,6 @@ class ReviewItem(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, related_name="+"
     )
-    email = models.CharField(max_length=512, help_text="The user's address, or the row's.")
     found_at = models.DateTimeField()
     decision = models.CharField(max_length=16)
     decided_by = models.ForeignKey(
