@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 
 from accounts.models import User
 from legacy import review
+from legacy.engine import SOURCES
 from legacy.admin import ReadOnlyAdmin, legacy_row_link
 from legacy.models import Conflict, Hold, ReviewItem, RowIssue
 
@@ -54,6 +55,20 @@ class DecisionFilter(admin.SimpleListFilter):
         return queryset.filter(decision="" if value == "undecided" else value)
 
 
+class ServiceFilter(admin.SimpleListFilter):
+    """The old service a line's row came from (its table is the "source" filter)."""
+
+    title = "old service"
+    parameter_name = "service"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(name, name) for name in SOURCES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        source = SOURCES.get(self.value() or "")
+        return queryset if source is None else queryset.filter(source__in=source.tables)
+
+
 @admin.register(ReviewItem)
 class ReviewQueueAdmin(ReadOnlyAdmin):
     """Held items, conflicts and rejected rows on one page, with the decisions on them."""
@@ -68,7 +83,7 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
         "decision_shown",
     )
     list_select_related = ("user", "decided_by")
-    list_filter = ("kind", DecisionFilter, "source", "reason")
+    list_filter = ("kind", DecisionFilter, ServiceFilter, "source", "reason")
     search_fields = ("detail",)  # and the person's address: get_search_results
     ordering = ("-found_at", "id")
     actions = ("release", "dismiss", "take_legacy_value", "keep_authcore_value")

@@ -315,3 +315,24 @@ def test_an_unknown_verified_source_is_a_configuration_error(settings, value):
 def test_known_verified_sources_pass_the_check(settings):
     settings.LEGACY_VERIFIED_SOURCES = ["auth_service", " fastapi_users", "shared_models"]
     assert not [m for m in checks.run_checks() if m.id == "legacy.E003"]
+
+
+def test_the_command_reports_held_rows_in_text_and_json(squatted):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("migrate_legacy_users", "--dry-run", stdout=out)
+    assert "held for review" in out.getvalue() and "auth_service 1" in out.getvalue()
+    call_command("migrate_legacy_users", stdout=StringIO())
+
+    out = StringIO()
+    call_command("migrate_legacy_users", "--verify", "-v", "2", stdout=out)
+    assert "held for review, accounted for: user_api_keys 1, users 1" in out.getvalue()
+    assert "user_api_keys#" in out.getvalue() and "unproven_merged_row" in out.getvalue()
+
+    out = StringIO()
+    call_command("migrate_legacy_users", "--json", stdout=out)
+    assert json.loads(out.getvalue())["held_merged_rows"] == {"auth_service": 1}

@@ -68,6 +68,8 @@ def test_one_page_lists_holds_conflicts_and_rejections(queued, admin_client):
         ("kind=conflict", {"conflict"}),
         ("kind=rejected", {"rejected"}),
         ("source=user_api_keys", {"held"}),
+        ("service=auth_service", {"held", "conflict", "rejected"}),
+        ("service=shared_models", set()),
         ("reason=role", {"conflict"}),
         ("decision=undecided", {"held", "conflict", "rejected"}),
         ("decision=released", set()),
