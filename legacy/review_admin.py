@@ -21,8 +21,8 @@ from django.utils.text import Truncator
 
 from accounts.models import User
 from legacy import review
-from legacy.engine import SOURCES
 from legacy.admin import ReadOnlyAdmin, legacy_row_link
+from legacy.engine import SOURCES
 from legacy.models import Conflict, Hold, ReviewItem, RowIssue
 
 # The base tables behind each kind of line of the queue.
