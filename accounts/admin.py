@@ -34,7 +34,7 @@ from accounts.models import (
     User,
     UserOrigin,
 )
-from authcore.lib.admin_lists import DirectActionCheckbox, EstimatedCountPaginator
+from authcore.lib.admin_lists import DirectActionCheckbox, EstimatedCountPaginator, ReadOnlyMixin
 from authcore.lib.masking import mask_digest
 from legacy.admin import legacy_row_link
 from legacy.models import Conflict
@@ -215,20 +215,11 @@ class OriginFilter(admin.SimpleListFilter):
 # ---- Inlines on the user (and tenant) page --------------------------------------------------
 
 
-class ViewOnlyInline(admin.TabularInline):
+class ViewOnlyInline(ReadOnlyMixin, admin.TabularInline):
     """An inline that only shows: written by the copy, a login or the API, never here."""
 
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class UserOriginInline(ViewOnlyInline):
@@ -663,7 +654,7 @@ class SessionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(LoginSession)
-class LoginSessionAdmin(admin.ModelAdmin):
+class LoginSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Login sessions, view only: logins make them and their token is only a digest here."""
 
     list_display = (
@@ -697,7 +688,6 @@ class LoginSessionAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     ordering = ("-created_at",)
-    actions = None
 
     @admin.display(description="token digest")
     def token_digest_masked(self, obj: LoginSession) -> str | None:
@@ -706,15 +696,6 @@ class LoginSessionAdmin(admin.ModelAdmin):
     @admin.display(description="copied from", ordering="legacy_source")
     def copied_from(self, obj: LoginSession) -> str:
         return origin_link(obj, self.admin_site.name)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class CopiedTenantMembershipInline(CopiedMembershipInline):
@@ -802,7 +783,7 @@ class MembershipAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
 
 
 @admin.register(UserOrigin)
-class UserOriginAdmin(admin.ModelAdmin):
+class UserOriginAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Which legacy row went into which user: written by the copy only."""
 
     list_display = ("legacy_row", "user", "legacy_email", "copied_at")
@@ -822,17 +803,7 @@ class UserOriginAdmin(admin.ModelAdmin):
         "synced_at",
     )
     readonly_fields = fields
-    actions = None
 
     @admin.display(description="legacy row", ordering="source")
     def legacy_row(self, origin: UserOrigin) -> str:
         return legacy_row_link(origin.source, origin.legacy_id, self.admin_site.name)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

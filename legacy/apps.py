@@ -8,7 +8,4 @@ class LegacyConfig(AppConfig):
     verbose_name = "Legacy tables"
 
     def ready(self) -> None:
-        from legacy import (
-            checks,  # noqa: F401  (registers the system checks)
-            review_admin,  # noqa: F401  (registers the review queue)
-        )
+        from legacy import checks  # noqa: F401  (registers the system checks)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from authcore.lib import nats_checks
+from authcore.lib.admin_lists import ReadOnlyMixin
 from authcore.lib.masking import mask_jwt
 from legacy.models import RowIssue
 from natscreds.models import NatsAccount, NatsAuthSession
@@ -184,21 +185,6 @@ class UserNatsAdminMixin:
         return obj.nats_problems or "passed"
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Copied rows: viewed here, changed only by the copy (and its reverse)."""
-
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class AccountFlagFilter(admin.SimpleListFilter):
     """Accounts whose keys failed the checks when they were copied."""
 
@@ -220,8 +206,9 @@ class AccountFlagFilter(admin.SimpleListFilter):
 
 
 @admin.register(NatsAccount)
-class NatsAccountAdmin(_ReadOnlyAdmin):
-    """NATS accounts, with how many users carry a credential of each."""
+class NatsAccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """NATS accounts, with how many users carry a credential of each; copied rows, changed
+    only by the copy (and its reverse)."""
 
     list_display = (
         "name",
@@ -297,7 +284,7 @@ class SessionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(NatsAuthSession)
-class NatsAuthSessionAdmin(_ReadOnlyAdmin):
+class NatsAuthSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """NATS auth sessions, on the consolidated user and the account."""
 
     list_display = (

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApiKey, LoginSession, User, UserOrigin
-from legacy.admin import SUPERSEDED
 from legacy.engine import copy_legacy, verify_legacy
+from legacy.engine.nats import SUPERSEDED
 from legacy.models import (
     AuthUser,
     Conflict,

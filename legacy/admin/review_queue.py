@@ -21,7 +21,7 @@ from django.utils.text import Truncator
 
 from accounts.models import User
 from legacy import review
-from legacy.admin import ReadOnlyAdmin, legacy_row_link
+from legacy.admin.base import ReadOnlyAdmin, legacy_row_link
 from legacy.engine import SOURCES
 from legacy.models import Conflict, Hold, ReviewItem, RowIssue
 
