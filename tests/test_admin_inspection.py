@@ -166,7 +166,13 @@ def test_copy_run_page_renders_its_report(admin_client, copied):
         users.rejected,
         users.warnings,
         users.already_done,
+        users.synced,
+        users.held,
+        users.released,
     ]
+    # Every number the engine counts per table has its column, those --sync and holds add too.
+    for column in ("already done", "synced", "held", "released"):
+        assert f'<th class="numeric">{column}</th>' in html
     assert "Rows per table, before and after" in html
     assert "accounts_user" in html
     assert "Not a verification run" in html

@@ -4,6 +4,7 @@ or warned about, and the conflicts it settled."""
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import Any
 
 from django.contrib import admin
@@ -24,11 +25,12 @@ from legacy.admin.base import (
 )
 from legacy.admin.overview import overview_page
 from legacy.engine.issues import REJECTED
+from legacy.engine.report import TableResult
 from legacy.engine.schema import LEGACY_MODELS
 from legacy.models import Conflict, CopyRun, RowIssue
 
-REPORT_COLUMNS = ("rows", "copied", "merged", "rejected", "warnings", "already_done")
-"""The per-table numbers of a run's report (legacy.engine.report.TableResult)."""
+REPORT_COLUMNS = tuple(field.name for field in fields(TableResult))
+"""The per-table numbers of a run's report: every one the engine counts, in its order."""
 
 
 def report_view(run: CopyRun, site_name: str = "admin") -> dict[str, Any]:
