@@ -228,6 +228,13 @@ class RoleGroup(models.Model):
         return str(self.group_id)
 
 
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def of(self, user: User) -> ApiKeyQuerySet:
+        """The keys ``user`` sees and manages: not those held for review, which came from a
+        merged row nobody has shown to be this person's (their names and prefixes too)."""
+        return self.filter(user=user, held=False)
+
+
 class ApiKey(models.Model):
     """A long-lived API token. Only its sha256 digest is stored, never the token."""
 
@@ -248,6 +255,8 @@ class ApiKey(models.Model):
     )
     legacy_source = models.CharField(max_length=64, null=True, blank=True)
     legacy_id = models.CharField(max_length=64, null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "API key"

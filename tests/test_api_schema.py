@@ -32,6 +32,7 @@ def test_schema_lists_the_endpoints(schema):
         "/api/auth/login",
         "/api/auth/refresh",
         "/api/auth/logout",
+        "/api/auth/logout-all",
         "/api/tenants/{slug}/users",
     }
 

@@ -336,3 +336,27 @@ def test_the_command_reports_held_rows_in_text_and_json(squatted):
     out = StringIO()
     call_command("migrate_legacy_users", "--json", stdout=out)
     assert json.loads(out.getvalue())["held_merged_rows"] == {"auth_service": 1}
+
+
+def test_a_held_key_is_not_the_users_to_see_or_revoke(squatted):
+    """The account's owner learns nothing of the other person's key, not even its name."""
+    copy_legacy(apps)
+    user = User.objects.get()
+    user.set_password("the-victims-own")
+    user.save()
+    access = (
+        APIClient()
+        .post(
+            "/api/auth/login",
+            {"email": "victim@corp.test", "password": "the-victims-own"},
+            format="json",
+        )
+        .json()["access"]
+    )
+    held = ApiKey.objects.get(held=True)
+
+    listed = bearer(access).get("/api/keys").json()
+
+    assert [key["prefix"] for key in listed] == ["victims-"]
+    assert bearer(access).post(f"/api/keys/{held.pk}/revoke").status_code == 404
+    assert ApiKey.objects.get(pk=held.pk).revoked_at is None

@@ -73,7 +73,7 @@ class ApiKeyListCreateView(generics.ListCreateAPIView):
     permission_classes = (IsAuthenticated, NewKeysNeedALogin)
 
     def get_queryset(self) -> QuerySet[ApiKey]:
-        return ApiKey.objects.filter(user=self.request.user).order_by("-created_at", "-pk")
+        return ApiKey.objects.of(self.request.user).order_by("-created_at", "-pk")
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return ApiKeyCreateSerializer if self.request.method == "POST" else ApiKeySerializer
@@ -85,7 +85,7 @@ class ApiKeyRevokeView(generics.GenericAPIView):
     serializer_class = ApiKeySerializer
 
     def get_queryset(self) -> QuerySet[ApiKey]:
-        return ApiKey.objects.filter(user=self.request.user)
+        return ApiKey.objects.of(self.request.user)
 
     @extend_schema(request=None, responses=ApiKeySerializer)
     def post(self, request: Request, pk: int) -> Response:
