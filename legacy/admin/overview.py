@@ -45,7 +45,7 @@ def overview_page(runs_admin: admin.ModelAdmin, request: HttpRequest) -> Templat
             row["rows"] = model._default_manager.count()
             row["cells"] = None
         else:
-            counts = accounting.counts(model._default_manager.all())
+            counts = accounting.counts(model._default_manager.all(), request)
             row["rows"] = counts.pop("rows")
             # One cell per status, in COPY_STATUSES order; None where it cannot happen.
             row["cells"] = [
