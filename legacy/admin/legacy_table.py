@@ -18,10 +18,9 @@ from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models, router
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.related import ForeignKey
-from django.db.models.functions import Lower
 from django.db.models.lookups import Exact, In, IsNull
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -30,7 +29,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from authcore.lib import hash_formats
-from authcore.lib.emails import TRIMMED_CHARACTERS
 from authcore.lib.masking import mask_digest
 from authcore.lib.secret_fields import is_secret, secret_fields_of
 from legacy.admin.accounting import COPY_STATUSES, PEOPLE, Accounting, CopyStatusFilter
@@ -42,30 +40,22 @@ from legacy.admin.base import (
     legacy_columns,
     legacy_row_link,
 )
+from legacy.admin.engine_sql import ReadingContext, as_expression, column
+from legacy.engine import people
 from legacy.engine.issues import REJECTED, WARNING
-from legacy.engine.people import ROLE_BLANKS
+from legacy.engine.sql import Params
 from legacy.models import Conflict, RowIssue
 
 PASSWORD_VALUE = "legacy_password_value"
 """Annotation carrying the stored password hash, whatever its column is called."""
 
 
-class TrimBlanks(models.Func):
-    """``expression`` without leading and trailing blanks, as the copy trims (not only spaces)."""
-
-    function = "TRIM"
-    output_field = models.CharField()
-
-    def __init__(self, expression: Any, blanks: str = TRIMMED_CHARACTERS) -> None:
-        super().__init__(expression, Value(blanks))
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, function="BTRIM", **extra)
-
-
-def role_key(field_path: str) -> Lower:
-    """A legacy role as the group it stands for: legacy.engine.people.role_key, in the ORM."""
-    return Lower(TrimBlanks(F(field_path), ROLE_BLANKS))
+def role_key(request: HttpRequest, model: type[models.Model], field_path: str) -> RawSQL:
+    """A legacy role as the group it stands for, by the engine's own rule (people.role_key)."""
+    ctx = ReadingContext.of(request, router.db_for_read(model))
+    params = Params()
+    key = people.role_key(ctx, column(ctx, model, field_path), params)
+    return as_expression(key, params, models.CharField())
 
 
 class LegacyRoleFilter(admin.FieldListFilter):
@@ -99,6 +89,7 @@ class LegacyRoleFilter(admin.FieldListFilter):
         if isinstance(self.lookup_val, list):
             self.lookup_val = self.lookup_val[-1] if self.lookup_val else None
         self.title = f"{self.title} (as a group)"
+        self.key = role_key(request, model, field_path)
         self.groups = list(
             Group.objects.filter(legacy_role__isnull=False)
             .order_by("name")
@@ -109,7 +100,7 @@ class LegacyRoleFilter(admin.FieldListFilter):
         return [self.lookup_kwarg]
 
     def _condition(self, value: str) -> Q:
-        key = role_key(self.field_path)
+        key = self.key
         if value == self.OTHER:
             # NULL (a drifted, nullable column) is no group's either.
             if not self.groups:
