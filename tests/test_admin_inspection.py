@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ApiKey, LoginSession, User, UserOrigin
+from accounts.models import ApiKey, LoginSession, Profile, User, UserOrigin
 from legacy.engine import copy_legacy, verify_legacy
 from legacy.engine.nats import SUPERSEDED
 from legacy.models import (
@@ -23,6 +23,7 @@ from legacy.models import (
     Conflict,
     CopyRun,
     FastapiUser,
+    Hold,
     NatsUserCredential,
     RowIssue,
     SharedUser,
@@ -464,6 +465,34 @@ def test_overview_unaccounted_agrees_with_verify_and_links_to_the_rows(admin_cli
     assert rows["users"]["unaccounted"] == 0
     assert "?copy=unaccounted" in page
     assert "ci" in unaccounted_keys and "orphan" not in unaccounted_keys
+
+
+def test_overview_counts_a_held_row_as_accounted_for_as_verify_does(admin_client, copied):
+    """A profile held for review is not copied, yet accounted for: the overview and its
+    "not accounted for" list follow --verify's rule, not a rule of their own."""
+    profile = Profile.objects.get(legacy_source="user_profile")
+    Hold.objects.create(
+        user=copied.user,
+        kind=Hold.Kind.PROFILE,
+        source="user_profile",
+        legacy_id=profile.legacy_id,
+        owner_source="user",
+        owner_legacy_id=legacy_id_of(SharedUser, copied.shared),
+        reason="unproven_merged_row",
+        held_at=timezone.now(),
+    )
+    profile.delete()
+    verification = verify_legacy(apps, record=False).verification
+
+    rows = overview(admin_client)
+    unaccounted = admin_client.get(
+        reverse("admin:legacy_shareduserprofile_changelist"), {"copy": "unaccounted"}
+    )
+
+    assert "user_profile: not_copied" not in verification.problem_counts
+    assert verification.held_counts.get("user_profile") == 1
+    assert rows["user_profile"]["unaccounted"] == 0
+    assert unaccounted.context["cl"].result_count == 0
 
 
 def test_overview_runs_a_few_queries_per_table_whatever_the_rows(admin_client, copied):

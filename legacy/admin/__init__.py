@@ -1,7 +1,8 @@
 """The admin of the legacy app, split by role.
 
 - ``base``: the view-only admin, the columns the database really has, links.
-- ``accounting``: what the copy made of each legacy row, by the engine's rules.
+- ``accounting``: what the copy made of each legacy row, by the engine's rules
+  (``engine_sql`` runs the engine's SQL inside a request).
 - ``legacy_table`` and ``tables``: one read-only page per legacy table.
 - ``records``: the copy's runs (each report rendered), row issues and conflicts.
 - ``overview``: per legacy table, what the copy made of its rows.
