@@ -22,7 +22,7 @@ from django.apps import apps
 from django.db import connections
 from django.utils import timezone
 
-from legacy.engine.schema import LEGACY_MODELS
+from legacy.catalog import LEGACY_MODELS
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ DEMO_LOGINS = (
     DemoLogin("ANN@example.com", "ann-password-1", "same person, any letter case"),
     DemoLogin("fay@example.com", "fay-password-3", "argon2id from fastapi-users"),
 )
-DEMO_TOKEN = "tuGlKvrYEoiJcv7r7oIy7zXM9pqVnaxN_74obFz6lVo"  # seed 001's example token
+DEMO_TOKEN = "tuGlKvrYEoiJcv7r7oIy7zXM9pqVnaxN_74obFz6lVo"  # an example token
 
 
 def sha256_hex(token: str) -> str:
@@ -105,7 +105,7 @@ def fill_demo_rows(using: str = "default") -> int:
             is_active=True,
             created_at=now,
         ),
-        # Created without a password (seed 001): copied with an unusable password.
+        # Created without a password: copied with an unusable password.
         auth_user(
             id=4,
             email="carol@example.com",
@@ -329,7 +329,7 @@ def _user_jwt(user: nkeys.KeyPair, issuer: nkeys.KeyPair, expires: datetime, **n
 
 
 def _fill_nats(using: str, now: datetime) -> int:
-    """NATS (seed 002): a rotated credential, one issued by a signing key, a tampered one."""
+    """NATS: a rotated credential, one issued by a signing key, a tampered one."""
     model = partial(apps.get_model, "legacy")
     expires = now.replace(microsecond=0) + timedelta(days=90)
     account_key, signing_key = _nkey(nkeys.PREFIX_BYTE_ACCOUNT), _nkey(nkeys.PREFIX_BYTE_ACCOUNT)

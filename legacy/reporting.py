@@ -6,18 +6,8 @@ from collections.abc import Iterator
 
 from django.apps.registry import Apps
 
+from legacy.catalog import REPORT_COLUMNS as _COLUMNS
 from legacy.engine import Report
-
-_COLUMNS = (
-    "rows",
-    "copied",
-    "merged",
-    "rejected",
-    "warnings",
-    "held",
-    "already_done",
-    "synced",
-)
 
 
 def render_report(report: Report) -> str:

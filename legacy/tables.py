@@ -24,7 +24,7 @@ def is_identifier(name: str) -> bool:
 
 
 def configured_name(key: str) -> str:
-    """The name this deployment gives legacy table ``key`` (its name in legacy-schema.md).
+    """The name this deployment gives legacy table ``key`` (its key in legacy/catalog.py).
 
     Not validated here: models are declared at import time, where an exception would be a
     traceback; system check legacy.E001 and the copy engine validate instead.

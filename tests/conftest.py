@@ -1,7 +1,7 @@
 """Shared fixtures: legacy tables made the way each database really has them.
 
 On PostgreSQL the legacy tables come from tests/sql/legacy_schema.postgresql.sql, the DDL
-of legacy-schema.md verbatim (uuid, inet, jsonb, a table named "user"). On SQLite they are
+of the old services verbatim (uuid, inet, jsonb, a table named "user"). On SQLite they are
 made from the legacy models, as the demo does. Either way they live inside the test's
 transaction and vanish with it.
 """
@@ -23,23 +23,34 @@ from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
+from legacy.catalog import LEGACY_MODELS
 from legacy.demo import create_legacy_tables
-from legacy.engine.schema import LEGACY_MODELS
 
 DDL = Path(__file__).parent / "sql" / "legacy_schema.postgresql.sql"
 
-# Values the legacy DDL fills in by itself on PostgreSQL; SQLite tables made from the
-# models have no database defaults, so the factory supplies them.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "clients": {"is_active": True},
-    "users": {"role": "personal_only", "is_active": True, "password_hash": ""},
-    "user_api_keys": {"is_active": True, "name": "key"},
-    "user": {"is_active": True, "is_superuser": False},
+
+def _model(key: str) -> Any:
+    return apps.get_model("legacy", LEGACY_MODELS[key])
+
+
+def _defaults(key: str) -> dict[str, Any]:
+    """Values the legacy DDL fills in by itself on PostgreSQL; SQLite tables made from the
+    models have no database defaults, so the factory supplies them: the models' defaults,
+    and the few the models leave to the legacy service."""
+    fields = _model(key)._meta.concrete_fields
+    declared = {f.name: f.get_default() for f in fields if f.has_default()}
+    return {**declared, **_NOT_IN_THE_MODELS.get(key, {})}
+
+
+_NOT_IN_THE_MODELS: dict[str, dict[str, Any]] = {
+    "users": {"role": "personal_only", "password_hash": ""},
+    "user_api_keys": {"name": "key"},
     "user_api_key": {"name": "key"},
-    "user_profile": {"preferences": {}},
-    "fu_users": {"is_active": True, "is_superuser": False, "is_verified": False},
 }
-UUID_KEYED = {"clients", "user", "user_api_key", "user_profile", "user_session", "fu_users"}
+
+
+def _uuid_keyed(key: str) -> bool:
+    return _model(key)._meta.pk.get_internal_type() == "UUIDField"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -89,9 +100,9 @@ class LegacyDB:
 
     def insert(self, key: str, **values: Any) -> Any:
         """Insert one row into legacy table ``key``; return its primary key."""
-        row = {**DEFAULTS.get(key, {}), **values}
+        row = {**_defaults(key), **values}
         row.setdefault("created_at", timezone.now())
-        if key in UUID_KEYED:
+        if _uuid_keyed(key):
             row.setdefault("id", uuid.uuid4())
         elif self.vendor == "sqlite":
             row.setdefault("id", next(self._ids))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from legacy.catalog import REJECTED
+from legacy.catalog import WARNING as WARNING  # re-exported for the admin
 from legacy.engine.context import Context
 from legacy.engine.sql import Params
-
-REJECTED = "rejected"
-WARNING = "warning"
 
 
 def record_issues(ctx: Context, source: str, kind: str, rows_sql: str, params: Params) -> int:

@@ -17,6 +17,15 @@ from typing import NamedTuple
 
 from django.db import DataError, IntegrityError
 
+from legacy.catalog import (
+    ALREADY_HAS_ONE,
+    DIGEST_DUPLICATE,
+    DIGEST_INVALID,
+    HOLD_KINDS,
+    OWNER_MISSING,
+    OWNER_REJECTED,
+    REFUSED_BY_DATABASE,
+)
 from legacy.engine.context import Context
 from legacy.engine.foreign_keys import checked_afterwards
 from legacy.engine.issues import (
@@ -41,14 +50,6 @@ from legacy.engine.trust import (
     unhold_released,
 )
 from legacy.engine.verify import report_held, report_rows, unaccounted, vanished
-
-# What a held row of each consolidated model is, in the review queue (legacy.Hold.Kind).
-HOLD_KINDS = {
-    "accounts.ApiKey": "api_key",
-    "accounts.LoginSession": "session",
-    "accounts.Profile": "profile",
-    "natscreds.NatsAuthSession": "nats_session",
-}
 
 # A sha256 digest as the legacy tables keep it: 64 lower-case hex characters.
 SHA256_HEX_LENGTH = 64
@@ -116,8 +117,8 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
     reasons = [
         f"WHEN o.user_id IS NULL"
         f" AND {rejection_on_record(ctx, owner_id, params, '%(owner_source)s')}"
-        f" THEN {params.add('owner_rejected')}",
-        f"WHEN o.user_id IS NULL THEN {params.add('owner_missing')}",
+        f" THEN {params.add(OWNER_REJECTED)}",
+        f"WHEN o.user_id IS NULL THEN {params.add(OWNER_MISSING)}",
     ]
     columns = [f"{expr} AS {d.quote(name)}" for name, expr in spec.values.items()]
     # A row of a merged person row that proves nothing is held (legacy/engine/trust.py).
@@ -128,10 +129,10 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
         is_hex = is_sha256_hex(ctx, digest, params)
         reasons += [
             f"WHEN s.{d.quote(spec.digest[1])} IS NULL OR NOT ({is_hex})"
-            f" THEN {params.add('digest_invalid')}",
+            f" THEN {params.add(DIGEST_INVALID)}",
             f"WHEN EXISTS (SELECT 1 FROM {target} t WHERE t.{column} = {digest})"
             f" OR ROW_NUMBER() OVER (PARTITION BY {digest} ORDER BY s.id) > 1"
-            f" THEN {params.add('digest_duplicate')}",
+            f" THEN {params.add(DIGEST_DUPLICATE)}",
         ]
         columns.append(f"{digest} AS {column}")
     if spec.one_per_user:
@@ -148,7 +149,7 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
             f"WHEN {hold} IS NULL AND (EXISTS (SELECT 1 FROM {target} t"
             f" WHERE t.user_id = o.user_id) OR ROW_NUMBER() OVER (PARTITION BY o.user_id"
             f" ORDER BY {held_last}, {winner_first}, s.id) > 1)"
-            f" THEN {params.add('already_has_one')}"
+            f" THEN {params.add(ALREADY_HAS_ONE)}"
         )
     warnings = " ".join(
         f"WHEN {condition} THEN {params.add(reason)}" for reason, condition in spec.warnings
@@ -200,8 +201,6 @@ def _copied_when_held(ctx: Context, spec: OwnedRows) -> bool:
     return holds_supported(ctx) and "held" in fields
 
 
-# What a row refused by the database is recorded as (its detail: the database's words).
-REFUSED_BY_DATABASE = "refused_by_database"
 # Rows of one table the database may refuse before the copy stops (``RefusedRows``).
 REFUSED_ROWS_LIMIT = 100
 

@@ -1,7 +1,8 @@
 """What is really there: which legacy tables exist, and which of their columns.
 
-Real databases drift from legacy-schema.md (seed 001): optional columns go missing, the
-password column changes name. The copy reads only what this finds.
+Real databases drift from the legacy schema (tests/sql/legacy_schema.postgresql.sql):
+optional columns go missing, the password column changes name. The copy reads only what
+this finds.
 """
 
 from __future__ import annotations
@@ -12,23 +13,9 @@ from dataclasses import dataclass
 from django.apps.registry import Apps
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from legacy.catalog import LEGACY_MODELS
 from legacy.engine.sql import Dialect
 from legacy.tables import MissingLegacyTable, check_identifier
-
-# Legacy table key (its name in legacy-schema.md) -> model in the legacy app.
-LEGACY_MODELS = {
-    "clients": "AuthClient",
-    "users": "AuthUser",
-    "user_api_keys": "AuthUserApiKey",
-    "user": "SharedUser",
-    "user_api_key": "SharedUserApiKey",
-    "user_profile": "SharedUserProfile",
-    "user_session": "SharedUserSession",
-    "fu_users": "FastapiUser",
-    "nats_account": "NatsAccount",
-    "nats_user_credential": "NatsUserCredential",
-    "nats_auth_session": "NatsAuthSession",
-}
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,15 @@
-"""Source 2, the shared models: ``"user"``, ``user_api_key``, ``user_profile``,
-``user_session`` (seed 000). Second in merge priority, after the auth service."""
+"""The shared models' people: ``"user"``, and the ``user_api_key``, ``user_profile`` and
+``user_session`` rows they own. Second in merge priority, after the auth service."""
 
 from __future__ import annotations
 
 from legacy.engine.api_keys import api_key_rows
-from legacy.engine.context import Context
-from legacy.engine.owned import Narrowing, OwnedRows, copy_owned, verify_owned
-from legacy.engine.people import PersonColumns, copy_people, password_census
-from legacy.engine.report import Verification
-from legacy.engine.reverse import delete_copied, forget
+from legacy.engine.owned import Narrowing, OwnedRows
+from legacy.engine.people import PersonColumns
+from legacy.engine.people_source import PeopleSource
 from legacy.engine.schema import LegacyTable
-from legacy.engine.sync import sync_owned, sync_people
-from legacy.engine.trust import forget_holds, let_go_of_users
-from legacy.engine.verify import verify_people
 
-NAME = "shared_models"
-DESCRIPTION = 'the shared models: "user", user_api_key, user_profile, user_session'
 USER, KEYS, PROFILES, SESSIONS = "user", "user_api_key", "user_profile", "user_session"
-TABLES = (USER, KEYS, PROFILES, SESSIONS)
 
 
 def person_columns(users: LegacyTable) -> PersonColumns:
@@ -99,55 +91,9 @@ def session_rows(sessions: LegacyTable) -> OwnedRows:
     )
 
 
-OWNED = ((KEYS, key_rows), (PROFILES, profile_rows), (SESSIONS, session_rows))
-
-
-def copy(ctx: Context) -> None:
-    users = ctx.legacy(USER)
-    if users is None:
-        ctx.report.notes.append('shared_models: no "user" table, nothing to copy')
-        return
-    copy_people(ctx, users, person_columns(users))
-    for key, spec in OWNED:
-        table = ctx.legacy(key)
-        if table is not None:
-            copy_owned(ctx, table, spec(table))
-
-
-def census(ctx: Context) -> dict[str, dict[str, int]]:
-    users = ctx.legacy(USER)
-    return {} if users is None else {USER: password_census(ctx, users, person_columns(users))}
-
-
-def verify(ctx: Context, v: Verification) -> None:
-    users = ctx.legacy(USER)
-    if users is None:
-        return
-    verify_people(ctx, users, person_columns(users), v)
-    for key, spec in OWNED:
-        table = ctx.legacy(key)
-        if table is not None:
-            verify_owned(ctx, table, spec(table), v)
-
-
-def sync(ctx: Context) -> None:
-    users = ctx.legacy(USER)
-    if users is None:
-        return
-    sync_people(ctx, users, person_columns(users))
-    for key, spec in OWNED:
-        table = ctx.legacy(key)
-        if table is not None:
-            sync_owned(ctx, table, spec(table))
-
-
-def reverse(ctx: Context) -> None:
-    forget_holds(ctx, *TABLES)
-    forget(ctx, "legacy.RowIssue", source__in=list(TABLES))
-    forget(ctx, "legacy.Conflict", source=USER)
-    delete_copied(ctx, "accounts.LoginSession", SESSIONS)
-    delete_copied(ctx, "accounts.Profile", PROFILES)
-    delete_copied(ctx, "accounts.ApiKey", KEYS)
-    let_go_of_users(ctx, USER)
-    delete_copied(ctx, "accounts.User", USER)
-    forget(ctx, "accounts.UserOrigin", source=USER)
+SOURCE = PeopleSource(
+    name="shared_models",
+    description='the shared models: "user", user_api_key, user_profile, user_session',
+    columns=person_columns,
+    owned={KEYS: key_rows, PROFILES: profile_rows, SESSIONS: session_rows},
+)

@@ -1,8 +1,9 @@
 """Tenants of the multi-tenant auth service: ``clients``, and ``users.client_id`` as
-memberships (seed 004). Runs after the auth service's users, whose people it needs."""
+memberships. Runs after the auth service's users, whose people it needs."""
 
 from __future__ import annotations
 
+from legacy.catalog import MEMBERSHIP_HOLD, TENANT_MISSING, TENANT_REJECTED
 from legacy.engine.context import Context
 from legacy.engine.issues import (
     REJECTED,
@@ -28,10 +29,7 @@ from legacy.engine.verify import report_held, report_rows, unaccounted, vanished
 NAME = "tenants"
 DESCRIPTION = "the auth service's clients, and users.client_id as memberships"
 CLIENTS, USERS = "clients", "users"
-TABLES = (CLIENTS,)
 MEMBERSHIPS = "memberships"  # the report's name for users.client_id
-# Why a users row's client_id became no membership: no such client, or one not copied.
-TENANT_MISSING, TENANT_REJECTED = "tenant_missing", "tenant_rejected"
 
 
 def _new_clients(ctx: Context, params: Params) -> str:
@@ -46,7 +44,7 @@ def _new_clients(ctx: Context, params: Params) -> str:
         f" COALESCE({clients.col('s', 'is_active', 'boolean')}, FALSE) AS is_active,"
         f" COALESCE({clients.col('s', 'created_at', 'timestamp')}, %(now)s) AS created_at,"
         f" CASE WHEN s.slug IS NULL OR {slug} = '' THEN {params.add('slug_empty')}"
-        # Drift beyond legacy-schema.md (a NULL name, wider columns): a tenant authcore
+        # Drift beyond the legacy schema (a NULL name, wider columns): a tenant authcore
         # cannot hold is rejected by name, where the insert would stop the source.
         f" WHEN s.name IS NULL OR {d.trim_blanks('s.name', params)} = ''"
         f" THEN {params.add('name_empty')}"
@@ -137,7 +135,7 @@ def _copy_memberships(ctx: Context) -> None:
     if holds_supported(ctx):
         record_holds(
             ctx,
-            "membership",
+            MEMBERSHIP_HOLD,
             USERS,
             f"SELECT o.user_id, {d.as_text('s.id')} AS legacy_id, %(users)s AS owner_source,"
             f" {d.as_text('s.id')} AS owner_legacy_id, {hold} AS reason,"
@@ -291,6 +289,6 @@ def sync(ctx: Context) -> None:
 def reverse(ctx: Context) -> None:
     forget_holds(ctx, USERS)
     forget(ctx, "legacy.RowIssue", source=CLIENTS)
-    forget(ctx, "legacy.RowIssue", source=USERS, reason="tenant_missing")
+    forget(ctx, "legacy.RowIssue", source=USERS, reason=TENANT_MISSING)
     delete_copied(ctx, "accounts.Membership", USERS)
     delete_copied(ctx, "accounts.Tenant", CLIENTS)

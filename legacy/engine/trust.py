@@ -17,15 +17,11 @@ from __future__ import annotations
 from django.apps.registry import Apps
 from django.conf import settings
 
+from legacy.catalog import DISMISSED as DISMISSED  # re-exported for the review queue
+from legacy.catalog import PEOPLE_SOURCES, RELEASED, UNPROVEN_MERGE
 from legacy.engine.context import Context
 from legacy.engine.sql import Params
 
-# The legacy tables of people, with the source (an old service) each belongs to: the
-# names LEGACY_VERIFIED_SOURCES accepts.
-PEOPLE_SOURCES = {"users": "auth_service", "user": "shared_models", "fu_users": "fastapi_users"}
-# Why a row is held.
-UNPROVEN_MERGE = "unproven_merged_row"
-RELEASED, DISMISSED = "released", "dismissed"
 # legacy.Hold's table, by name: the reverse may run with models that predate it.
 HOLD_TABLE = "legacy_hold"
 DECLARE_VERIFIED = (

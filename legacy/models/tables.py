@@ -1,8 +1,9 @@
-"""The legacy tables of ../shared/legacy-schema.md, mapped read-only (``managed = False``).
+"""The legacy tables of legacy/catalog.py, mapped read-only (``managed = False``).
 
 Nothing here is ever written: the copy only reads, so a rollback is just pointing the old
 services back at these tables. Columns marked "may be missing" are declared so the admin
-can show them where they exist; the copy engine reads only the columns it finds.
+can show them where they exist; the copy engine reads only the columns it finds. Their
+schema as the old services made it is tests/sql/legacy_schema.postgresql.sql.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class AuthUser(models.Model):
 
     id = models.AutoField(primary_key=True)
     email = models.CharField(max_length=255, unique=True)
-    # May be called hashed_password, and may have been made nullable (seed 001).
+    # May be called hashed_password, and may have been made nullable.
     password_hash = models.CharField(max_length=255, null=True)
     full_name = models.CharField(max_length=255, null=True)  # may be missing
     username = models.CharField(max_length=255, null=True)  # may be missing

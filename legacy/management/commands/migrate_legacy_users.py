@@ -168,7 +168,7 @@ class Command(BaseCommand):
 
     @contextmanager
     def _nats_debug(self, enabled: bool) -> Iterator[None]:
-        """Send the NATS step's per-row DEBUG lines to this command's stderr (seed 002)."""
+        """Send the NATS step's per-row DEBUG lines to this command's stderr."""
         if not enabled:
             yield
             return
