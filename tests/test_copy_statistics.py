@@ -1,6 +1,6 @@
 """Planner statistics during a copy: refreshed as a table grows where that could change a
 plan, once at the step's end where the step's units only write the table or look rows up
-in it by index (legacy/engine/context.py, ``grew``).
+in it by index (legacy/engine/planner.py, ``grew``).
 
 Each ANALYZE reads a sample of the table's pages; five per million keys were 1.5 s that no
 statement of the step needed. Whatever the schedule, the statistics are fresh when the step
@@ -14,7 +14,7 @@ from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from legacy.engine import context, copy_legacy
+from legacy.engine import copy_legacy, planner
 
 PEOPLE = 80
 
@@ -34,7 +34,7 @@ def copied_in_units(legacy_committed, settings, monkeypatch) -> list[str]:
     """Users and keys copied in units of ten, every doubling of a table worth an ANALYZE;
     the statements of the run, in order."""
     settings.LEGACY_COPY_CHUNK_ROWS = 10
-    monkeypatch.setattr(context, "ANALYZE_AFTER_ROWS", 1)
+    monkeypatch.setattr(planner, "ANALYZE_AFTER_ROWS", 1)
     legacy_committed.people_with_keys(PEOPLE)
     with CaptureQueriesContext(connection) as captured:
         copy_legacy(apps, sources=["auth_service"])

@@ -18,6 +18,7 @@ from legacy.engine.context import CHUNK_ROWS, Context, Progress
 from legacy.engine.foreign_keys import restore_foreign_keys, verify_foreign_keys
 from legacy.engine.locking import CopyInProgress, exclusive_run
 from legacy.engine.report import Report, Verification
+from legacy.engine.runs import CONSOLIDATED, counts, fail_run, finish_run, record_run
 from legacy.engine.sources import SOURCES, Source, UnknownSource, select
 from legacy.engine.trust import note_held, release_proven
 
@@ -32,22 +33,6 @@ __all__ = [
     "verify_legacy",
 ]
 
-# Consolidated tables whose counts every report shows.
-CONSOLIDATED = (
-    "accounts.User",
-    "accounts.UserOrigin",
-    "accounts.ApiKey",
-    "accounts.Profile",
-    "accounts.LoginSession",
-    "accounts.Tenant",
-    "accounts.Membership",
-    "legacy.Hold",
-    "natscreds.NatsAccount",
-    "natscreds.NatsAuthSession",
-    "legacy.RowIssue",
-    "legacy.Conflict",
-)
-
 
 def _context(
     apps: Apps, using: str, report: Report, progress: Progress | None = None
@@ -59,48 +44,6 @@ def _context(
         now=timezone.now(),
         chunk_rows=getattr(settings, "LEGACY_COPY_CHUNK_ROWS", CHUNK_ROWS),
         on_progress=progress,
-    )
-
-
-def _counts(ctx: Context, sources: list[Source]) -> dict[str, int]:
-    counts = {}
-    for source in sources:
-        for key in source.tables:
-            table = ctx.legacy(key)
-            if table is not None:
-                counts[key] = ctx.legacy_rows(table)
-    for label in CONSOLIDATED:
-        if ctx.has_model(label):  # an early migration's registry lacks later models
-            counts[ctx.model(label)._meta.db_table] = ctx.count(ctx.table_of(label))
-    return counts
-
-
-def _record_run(ctx: Context, trigger: str, sources: list[Source], dry_run: bool) -> None:
-    if dry_run:
-        return  # a dry run writes nothing, not even its own record
-    run = (
-        ctx.model("legacy.CopyRun")
-        ._base_manager.db_manager(ctx.connection.alias)
-        .create(started_at=ctx.now, trigger=trigger, sources=[s.name for s in sources])
-    )
-    ctx.run_id = ctx.report.run_id = run.pk
-
-
-def _finish_run(ctx: Context) -> None:
-    if ctx.run_id is None:
-        return
-    report = ctx.report
-    outcome = "succeeded"
-    if report.verification is not None and not report.verification.ok:
-        outcome = "verify_failed"
-    data = report.as_dict()
-    ctx.model("legacy.CopyRun")._base_manager.db_manager(ctx.connection.alias).filter(
-        pk=ctx.run_id
-    ).update(
-        finished_at=timezone.now(),
-        outcome=outcome,
-        report={k: v for k, v in data.items() if k != "verification"},
-        verification=data["verification"],
     )
 
 
@@ -150,7 +93,7 @@ def copy_legacy(
                 # the migration's transaction holds everything and units are savepoints.
                 _copy_source(ctx, source, sync)
         except BaseException:
-            _fail_run(ctx)
+            fail_run(ctx)
             raise
         with transaction.atomic(using=using):
             _end(ctx, selected, started)
@@ -168,10 +111,10 @@ def _begin(ctx: Context, selected: list[Source], trigger: str, dry_run: bool) ->
     report.tables_found = sorted(ctx.tables)
     if not ctx.tables:
         report.notes.append("no legacy tables found: nothing to copy")
-    report.counts_before = _counts(ctx, selected)
+    report.counts_before = counts(ctx, selected)
     if dry_run:
         _census(ctx, selected)
-    _record_run(ctx, trigger, selected, dry_run)
+    record_run(ctx, trigger, selected, dry_run)
     # Holds whose source was declared verified since are let through by this run.
     release_proven(ctx)
 
@@ -182,34 +125,22 @@ def _refresh_statistics(ctx: Context) -> None:
     Right after a copy PostgreSQL still believes the tables it filled are nearly empty,
     and plans --verify's joins as nested loops: minutes instead of seconds.
     """
-    ctx.refresh_statistics(*(label for label in CONSOLIDATED if ctx.has_model(label)))
+    ctx.planner.refresh_statistics(*(label for label in CONSOLIDATED if ctx.has_model(label)))
 
 
 def _end(ctx: Context, selected: list[Source], started: float) -> None:
-    ctx.report.counts_after = _counts(ctx, selected)
+    ctx.report.counts_after = counts(ctx, selected)
     note_held(ctx)
     # Statistics for the tables this run changed by more than their statistics can absorb
     # (Context.grew; the steps that note their own inserts have done so already): a re-run
     # with nothing or little new runs no ANALYZE. --verify analyses before it compares.
     before, after = ctx.report.counts_before, ctx.report.counts_after
     for label in CONSOLIDATED:
-        if ctx.has_model(label) and not ctx.noted(label):
+        if ctx.has_model(label) and not ctx.planner.noted(label):
             table = ctx.model(label)._meta.db_table
-            ctx.grew(label, abs(after.get(table, 0) - before.get(table, 0)))
+            ctx.planner.grew(label, abs(after.get(table, 0) - before.get(table, 0)))
     ctx.report.duration_seconds = round(time.monotonic() - started, 3)
-    _finish_run(ctx)
-
-
-def _fail_run(ctx: Context) -> None:
-    """Mark the run failed, if the database still answers (it may be what failed)."""
-    if ctx.run_id is None or ctx.connection.in_atomic_block:
-        return  # inside a migration the whole transaction, run record included, rolls back
-    try:
-        ctx.model("legacy.CopyRun")._base_manager.db_manager(ctx.connection.alias).filter(
-            pk=ctx.run_id
-        ).update(outcome="failed", finished_at=timezone.now(), report=ctx.report.as_dict())
-    except Exception:  # the original error matters more than this one
-        pass
+    finish_run(ctx)
 
 
 def _census(ctx: Context, sources: list[Source]) -> None:
@@ -234,17 +165,17 @@ def verify_legacy(
         ctx = _context(apps, using, report)
         report.tables_found = sorted(ctx.tables)
         _refresh_statistics(ctx)
-        ctx.whole_table_joins()
-        report.counts_before = report.counts_after = _counts(ctx, selected)
+        ctx.planner.whole_table_joins()
+        report.counts_before = report.counts_after = counts(ctx, selected)
         if record:
-            _record_run(ctx, "verify", selected, dry_run=False)
+            record_run(ctx, "verify", selected, dry_run=False)
         verification = Verification(sample_limit=sample_limit)
         for source in selected:
             source.verify(ctx, verification)
         verify_foreign_keys(ctx, verification)
         report.verification = verification
         report.duration_seconds = round(time.monotonic() - started, 3)
-        _finish_run(ctx)
+        finish_run(ctx)
     return report
 
 

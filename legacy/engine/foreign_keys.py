@@ -48,8 +48,9 @@ LOCK_TIMEOUT = "2s"
 
 
 def _recordable(ctx: Context) -> bool:
-    """PostgreSQL, with the table of records (an early migration's registry lacks it)."""
-    return ctx.dialect.vendor == "postgresql" and ctx.has_model(MODEL)
+    """A database that can (PostgreSQL), with the table of records (an early migration's
+    registry lacks it)."""
+    return ctx.dialect.sets_aside_foreign_keys and ctx.has_model(MODEL)
 
 
 @contextmanager

@@ -26,7 +26,7 @@ def record_issues(ctx: Context, source: str, kind: str, rows_sql: str, params: P
         f" ON CONFLICT (source, legacy_id, reason) DO NOTHING",
         params,
     )
-    ctx.grew("legacy.RowIssue", recorded)
+    ctx.planner.grew("legacy.RowIssue", recorded)
     return recorded
 
 

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from legacy.engine.sql import Dialect
+
 # "authcore" as a 64-bit key, so other applications' advisory locks do not collide.
 LOCK_KEY = int.from_bytes(b"authcore", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
@@ -38,7 +40,7 @@ def exclusive_run(connection: BaseDatabaseWrapper, wait: bool = False) -> Iterat
     Without ``wait`` a second run fails at once with CopyInProgress, naming the
     PostgreSQL backend that holds the lock; with ``wait`` it blocks until the lock is free.
     """
-    if connection.vendor != "postgresql":
+    if not Dialect(connection).has_advisory_locks:
         yield
         return
     with connection.cursor() as cursor:

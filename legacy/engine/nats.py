@@ -339,7 +339,7 @@ class _CheckWriter:
         self.ctx.drop_stage(self.checked)
 
     def _index(self) -> None:
-        """Indexes for the correlated look-ups (SQLite), statistics for the plans."""
+        """Indexes for the correlated look-ups, statistics for the plans."""
         d = self.ctx.dialect
         for table, name, columns in (
             (self.checked, "nats_checked_id", "legacy_id"),
@@ -347,8 +347,7 @@ class _CheckWriter:
         ):
             index = d.quote(f"authcore_stage_{name}")
             self.ctx.execute(f"CREATE INDEX {index} ON {table} ({columns})", Params())
-            if d.vendor == "postgresql":
-                self.ctx.execute(f"ANALYZE {table}", Params())
+            self.ctx.planner.analyze(table)
 
     def _forget_stale(self) -> None:
         """Forget the flags of checked rows that the check no longer finds."""
@@ -368,7 +367,7 @@ class _CheckWriter:
         """The users carrying a checked row get its codes: looked up by the rows' ids, as
         a re-run checks a few rows and a merge join read every user carrying one."""
         user = self.ctx.table_of("accounts.User")
-        with self.ctx.index_joins():
+        with self.ctx.planner.index_joins():
             self.ctx.execute(
                 f"UPDATE {user} SET nats_problems = v.codes FROM {self.checked} v"
                 f" WHERE {user}.nats_legacy_id = v.legacy_id"
@@ -530,9 +529,7 @@ def _copy_credentials(ctx: Context, creds: LegacyTable) -> None:
     candidates = ctx.stage(
         "nats_candidates", _candidates(ctx, creds, params, user_state=True), params
     )
-    if d.vendor == "sqlite":
-        # SQLite would scan the stage once per row in the look-ups below (PostgreSQL
-        # hashes it).
+    if d.needs_lookup_indexes:  # for the look-ups below
         for column in ("user_id", "legacy_id"):
             index = d.quote(f"authcore_stage_nats_candidates_{column}")
             ctx.execute(f"CREATE INDEX {index} ON {candidates} ({column})", Params())

@@ -186,7 +186,7 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
         for low, high in ctx.unit_ranges(table.key, total):
             units.copy_unit(ctx, low, high, copy_chunk)
     ctx.drop_stage(staged)
-    ctx.grown(spec.target)
+    ctx.planner.grown(spec.target)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
     result.held = count_held(ctx, table.key)
@@ -330,7 +330,7 @@ def _copy_chunk(
     ctx.report.table(table.key).copied += copied
     if fixed:
         clear_fixed(ctx, table.key, new)
-    ctx.grew(spec.target, copied, plans_unchanged=True)  # the step never reads it
+    ctx.planner.grew(spec.target, copied, plans_unchanged=True)  # the step never reads it
 
 
 def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verification) -> None:

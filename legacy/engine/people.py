@@ -183,8 +183,8 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
             with ctx.unit(reads_legacy=False):
                 attached += _copy_staged(ctx, table, cols, chunk, fixed)
     ctx.drop_stage(staged)
-    ctx.grown("accounts.User")
-    ctx.grown("accounts.UserOrigin")
+    ctx.planner.grown("accounts.User")
+    ctx.planner.grown("accounts.UserOrigin")
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
     result.already_done = max(result.rows - result.rejected - attached, 0)
@@ -226,11 +226,11 @@ def _copy_staged(
         params,
     )
     winners = "n.reject_reason IS NULL AND n.position = 1"
-    with ctx.index_joins():
+    with ctx.planner.index_joins():
         expected, vanished = _staged_guesses(ctx, new, winners)
     created = _create_users(ctx, new, winners, params, plain=not vanished)
     # Read in the units by index look-ups only (below, and the insert's ON CONFLICT).
-    ctx.grew("accounts.User", created, plans_unchanged=True)
+    ctx.planner.grew("accounts.User", created, plans_unchanged=True)
     if fixed:
         clear_fixed(ctx, table.key, new)
     # Whether each row may give its user access (legacy/engine/trust.py): the row that
@@ -238,7 +238,7 @@ def _copy_staged(
     proven = ("", "")
     if holds_supported(ctx):
         proven = (", proven", f", ({MADE_BY_THIS_ROW}) OR n.is_verified")
-    with ctx.index_joins():
+    with ctx.planner.index_joins():
         attached = ctx.execute(
             f"INSERT INTO {origin} (user_id, source, legacy_id, legacy_email, copied_at,"
             f" legacy_password, legacy_active{proven[0]})"
@@ -247,7 +247,7 @@ def _copy_staged(
             f" WHERE n.reject_reason IS NULL",
             params,
         )
-        ctx.grew("accounts.UserOrigin", attached, plans_unchanged=True)  # never read here
+        ctx.planner.grew("accounts.UserOrigin", attached, plans_unchanged=True)  # never read here
         result.copied += created
         result.merged += attached - created
         mergers = _mergers(created == expected and not vanished)
@@ -549,7 +549,7 @@ def _make_role_groups(ctx: Context, table: LegacyTable, cols: PersonColumns, sta
         f" WHERE NOT EXISTS (SELECT 1 FROM {group} g WHERE g.name = r.name)",
         Params(),
     )
-    ctx.grew("auth.Group", created)
+    ctx.planner.grew("auth.Group", created)
     ctx.execute(
         f"INSERT INTO {marker} (group_id, created_by_copy) SELECT g.id, TRUE FROM {group} g"
         f" WHERE g.name IN (SELECT r.name FROM {roles} r)"

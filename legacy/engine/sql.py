@@ -43,6 +43,28 @@ class Dialect:
     def quote(self, name: str) -> str:
         return self.connection.ops.quote_name(name)
 
+    @property
+    def tunes_planner(self) -> bool:
+        """Statistics and join choices the engine manages (legacy/engine/planner.py)."""
+        return self.vendor == "postgresql"
+
+    @property
+    def has_advisory_locks(self) -> bool:
+        """One copy at a time needs a lock (legacy/engine/locking.py); SQLite allows one
+        writer at a time anyway."""
+        return self.vendor == "postgresql"
+
+    @property
+    def sets_aside_foreign_keys(self) -> bool:
+        """Foreign keys dropped and added back checked (legacy/engine/foreign_keys.py)."""
+        return self.vendor == "postgresql"
+
+    @property
+    def needs_lookup_indexes(self) -> bool:
+        """A correlated look-up into a stage scans it per row unless it is indexed (SQLite);
+        PostgreSQL hashes the stage instead."""
+        return self.vendor == "sqlite"
+
     def computed_once(self) -> str:
         """Ends a subquery whose columns are costly expressions (regexes), so that they are
         computed once per row.

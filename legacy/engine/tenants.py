@@ -96,7 +96,7 @@ def copy(ctx: Context) -> None:
         params,
     )
     result.copied += copied
-    ctx.grew("accounts.Tenant", copied)
+    ctx.planner.grew("accounts.Tenant", copied)
     result.rows = ctx.legacy_rows(clients)
     result.rejected = count_issues(ctx, CLIENTS, REJECTED)
     result.already_done = max(result.rows - result.rejected - result.copied, 0)
@@ -163,7 +163,7 @@ def _copy_memberships(ctx: Context) -> None:
         params,
     )
     result.copied += copied
-    ctx.grew("accounts.Membership", copied)
+    ctx.planner.grew("accounts.Membership", copied)
     result.rows = ctx.rows(f"SELECT COUNT(*){from_}", params)[0][0]
     # Only the memberships' own warnings (the users' are on the users line); a row of a
     # person and tenant that already have a membership has nothing left to do.

@@ -115,7 +115,7 @@ def record_holds(ctx: Context, kind: str, source: str, rows_sql: str, params: Pa
         f" FROM ({rows_sql}) r WHERE 1 = 1 ON CONFLICT (source, legacy_id) DO NOTHING",
         params,
     )
-    ctx.grew("legacy.Hold", recorded)
+    ctx.planner.grew("legacy.Hold", recorded)
     return recorded
 
 
