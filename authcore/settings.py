@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from authcore.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -86,6 +88,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    # Swagger UI and ReDoc from package files: the API docs load nothing from a CDN.
+    "drf_spectacular_sidecar",
     "axes",
     "accounts",
     "authcore.security",
@@ -94,7 +98,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while a request runs carries its id.
+    "authcore.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, the API docs') under a production WSGI server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -175,14 +183,21 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api.authentication.BearerApiKeyAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, refusing an access token ended by a fastapi-users style logout.
+        "accounts.api.jwt.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Every attempt at the API's login, right or wrong, per client address, in the shared
     # cache (failed ones are also counted by django-axes, above).
-    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
+    # Sign-up, verification, password reset and change count the same way under their
+    # own name (accounts.throttling.AccountRateThrottle), LOGIN_THROTTLE_RATE unless set.
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env.str("LOGIN_THROTTLE_RATE", default="10/min"),
+        "account": env.str("ACCOUNT_THROTTLE_RATE", default="")
+        or env.str("LOGIN_THROTTLE_RATE", default="10/min"),
+    },
     # Proxies in front of the site: only then is X-Forwarded-For trusted to tell clients
     # apart; with 0 a client cannot dodge the throttle or the lockout by sending its own
     # header. The lockout reads the address the same way (accounts.throttling).
@@ -209,7 +224,35 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Consolidated accounts: API keys, JWT login, tenants.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Every operation lists the errors it can answer (401, 403, 404, 400, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "accounts.api.schema.add_error_responses",
+    ],
 }
+
+# Accounts: sign-up, verification, password reset.
+# Sign-up through /api/auth/signup and /fu_auth/register; off, both answer 403.
+REGISTRATION_OPEN = env.bool("REGISTRATION_OPEN", default=True)
+# Where the links in emails point: the front end's pages /verify-email, /reset-password
+# and /signup read the token (or address) from the query string.
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:8000").rstrip("/")
+# Seconds a password-reset link, and an email-verification link, stays good.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 24 * 3600)
+# Days a tenant invitation can be accepted.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+# Emails of one kind (verification, reset, ...) one address receives per hour at most,
+# whoever asks: the flows can't be used to flood a mailbox.
+ACCOUNT_EMAILS_PER_HOUR = env.int("ACCOUNT_EMAILS_PER_HOUR", default=5)
+
+# Emails through Django's email framework: printed on the console by default,
+# SMTP with e.g. EMAIL_URL=smtp+tls://user:password@smtp.example.com:587.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="authcore <noreply@localhost>")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -218,6 +261,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed copies made by collectstatic; a file collectstatic never saw is still
+    # served by its plain name rather than breaking the page.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # Legacy tables, by their name in legacy-schema.md. A deployment whose tables are named
 # differently sets LEGACY_TABLE_<KEY>, e.g. LEGACY_TABLE_USERS=auth_users. The names are
@@ -256,14 +305,10 @@ LEGACY_COPY_SUSPEND_FK_ROWS = env.int("LEGACY_COPY_SUSPEND_FK_ROWS", default=100
 # estimate ("about N") instead of counting every row (authcore/lib/admin_lists.py).
 ADMIN_COUNT_ESTIMATE_ABOVE = env.int("ADMIN_COUNT_ESTIMATE_ABOVE", default=500_000)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {
-        "legacy": {
-            "handlers": ["console"],
-            "level": env.str("LEGACY_LOG_LEVEL", default="WARNING"),
-        },
-    },
-}
+# JSON lines (python-json-logger) with a request id on each, or text: LOG_FORMAT is
+# json, text, or auto (text when stderr is a terminal). LOG_LEVEL is authcore's own.
+LOGGING = logging_config(
+    env.str("LOG_FORMAT", default="auto"),
+    level=env.str("LOG_LEVEL", default="INFO"),
+    legacy_level=env.str("LEGACY_LOG_LEVEL", default="WARNING"),
+)

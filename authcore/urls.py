@@ -1,10 +1,11 @@
-"""URL routes: the admin site (the inspection tool for the migration), the API and its schema."""
+"""URL routes: the admin site (the inspection tool for the migration), the API, its schema
+and docs, and the fastapi-users routes."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 urlpatterns = [
@@ -15,5 +16,22 @@ urlpatterns = [
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),
         name="api-schema",
     ),
+    # Swagger UI and ReDoc, from the sidecar package's files (no CDN).
+    path(
+        "api/docs",
+        SpectacularSwaggerView.as_view(
+            url_name="api-schema", authentication_classes=[], permission_classes=[AllowAny]
+        ),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc",
+        SpectacularRedocView.as_view(
+            url_name="api-schema", authentication_classes=[], permission_classes=[AllowAny]
+        ),
+        name="api-redoc",
+    ),
     path("api/", include("accounts.api.urls")),
+    # fastapi-users' routes, where the old service had them.
+    path("fu_auth/", include("accounts.api.fastapi_users_urls")),
 ]

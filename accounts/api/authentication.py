@@ -25,6 +25,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from accounts.api import scopes
+from accounts.flows import events
 from accounts.models import ApiKey, User
 
 KEYWORD = "Bearer"
@@ -124,6 +125,7 @@ class BearerApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         user = authenticate_key(key)
         check_scopes(key, request)
+        events.log_event(events.API_KEY_USED, key_id=key.pk, user_id=user.pk)
         return user, key
 
     def get_token(self, request: Request) -> str | None:

@@ -35,6 +35,12 @@ ROUTES: dict[str, str] = {
     "api-keys": KEYS,  # POST creates a key (and needs a password login besides)
     "api-key-revoke": KEYS,
     "api-logout-all": KEYS,
+    "api-password-change": KEYS,  # and needs the old password besides
+    "api-me": WRITE,  # PATCH: the caller's own names
+    "api-tenant-users": WRITE,  # POST adds a member (owners and admins)
+    "api-tenant-member": WRITE,  # PATCH a role, DELETE a member
+    "fu-logout": KEYS,
+    "fu-users-me": WRITE,  # a new password there takes a JWT besides
 }
 
 

@@ -16,6 +16,7 @@ from rest_framework_simplejwt.serializers import (
 
 from accounts import tokens
 from accounts.api.authentication import generate_token
+from accounts.flows import events
 from accounts.models import ApiKey, Membership, User
 
 
@@ -160,6 +161,11 @@ class LoginSerializer(TokenObtainPairSerializer):
     """simplejwt's login, issuing refresh tokens bound to the login and the password."""
 
     token_class = tokens.RefreshToken
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        data = super().validate(attrs)
+        events.log_event(events.LOGIN_SUCCEEDED, user_id=self.user.pk, via="api")
+        return data
 
 
 class RefreshSerializer(TokenRefreshSerializer):

@@ -21,7 +21,7 @@ from rest_framework_simplejwt.views import (
 
 from accounts import tokens
 from accounts.api import health
-from accounts.api.permissions import READ_ROLES, HasTenantRole, NewKeysNeedALogin
+from accounts.api.permissions import NewKeysNeedALogin
 from accounts.api.serializers import (
     ApiKeyCreateSerializer,
     ApiKeySerializer,
@@ -29,11 +29,9 @@ from accounts.api.serializers import (
     HealthSerializer,
     LoginSerializer,
     LogoutSerializer,
-    MeSerializer,
     RefreshSerializer,
-    TenantMemberSerializer,
 )
-from accounts.models import ApiKey, Membership, User
+from accounts.models import ApiKey
 from accounts.throttling import LoginRateThrottle
 
 
@@ -56,15 +54,6 @@ class DetailedHealthView(APIView):
         report = health.detailed_report()
         code = status.HTTP_200_OK if report["status"] == health.HEALTHY else 503
         return Response(DetailedHealthSerializer(report).data, status=code)
-
-
-class MeView(generics.RetrieveAPIView):
-    """The user the request's token belongs to."""
-
-    serializer_class = MeSerializer
-
-    def get_object(self) -> User:
-        return self.request.user
 
 
 class ApiKeyListCreateView(generics.ListCreateAPIView):
@@ -96,23 +85,6 @@ class ApiKeyRevokeView(generics.GenericAPIView):
             key.is_active = False
             key.save(update_fields=["revoked_at", "is_active"])
         return Response(self.get_serializer(key).data)
-
-
-class TenantUsersView(generics.ListAPIView):
-    """The members of a tenant, for its members only (others get 404)."""
-
-    serializer_class = TenantMemberSerializer
-    permission_classes = (IsAuthenticated, HasTenantRole(*READ_ROLES))
-    pagination_class = None
-
-    def get_queryset(self) -> QuerySet[Membership]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no request
-            return Membership.objects.none()
-        return (
-            Membership.objects.filter(tenant=self.request.tenant_membership.tenant)
-            .select_related("user")
-            .order_by("user__email")
-        )
 
 
 class LoginView(TokenObtainPairView):
