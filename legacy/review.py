@@ -1,6 +1,6 @@
 """Decisions on what the copy could not decide: held items, conflicts and rejected rows.
 
-Called by the admin's review queue (legacy/review_admin.py). A decision is recorded on
+Called by the admin's review queue (legacy/admin/review_queue.py). A decision is recorded on
 the item, with who and when, and no later run undoes it. Releasing a held item lets the
 copy make exactly what it would have made had the item never been held: the copy of its
 source runs at once (or, if another copy is running, at that copy's next run).
