@@ -83,7 +83,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     legacy_id = models.CharField(
         max_length=64, null=True, blank=True, help_text="Primary key of the winning legacy row."
     )
-    # The user's NATS credential (seed 002): the values of the winning nats_user_credential
+    # The user's NATS credential: the values of the winning nats_user_credential
     # row, moved onto the user. natscreds.admin shows them; the seed hash is never shown.
     nats_jwt = models.TextField(null=True, blank=True, help_text="NATS user JWT.")
     nats_seed_hash = models.CharField(

@@ -1,4 +1,4 @@
-"""CI guard against plans that grow faster than the data (issue 7).
+"""CI guard against plans that grow faster than the data.
 
     .venv/bin/python bench/guard.py          # run by `make test`; exit 1 when a step grows
 

@@ -1,4 +1,4 @@
-"""The benchmark of the legacy copy (issue 7): how close to PostgreSQL's own speed, in how
+"""The benchmark of the legacy copy: how close to PostgreSQL's own speed, in how
 much memory. See bench/README.md.
 
     .venv/bin/python bench/run.py                       # N = 100,000 and 1,000,000

@@ -1,4 +1,4 @@
-"""Consolidated NATS models: accounts and auth sessions (seed 002).
+"""Consolidated NATS models: accounts and auth sessions.
 
 A user's own credential lives on ``accounts.User`` (``nats_*`` fields); the legacy
 ``nats_user_credential`` table has no counterpart here, and sessions no ``credential_id``.

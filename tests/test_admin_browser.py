@@ -1,4 +1,4 @@
-"""The admin as a person uses it: headless Chromium against a live server (issue 6).
+"""The admin as a person uses it: headless Chromium against a live server.
 
 Debian's ``chromium`` package, driven by Playwright for Python through
 ``executable_path``; Playwright's own browser download (``playwright install``) is never

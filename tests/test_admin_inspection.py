@@ -1,5 +1,5 @@
 """The admin answers, without SQL: what was copied, from where, what conflicted, what was
-rejected, and is anything missing (issue 6). Real legacy tables, a real copy."""
+rejected, and is anything missing. Real legacy tables, a real copy."""
 
 from __future__ import annotations
 

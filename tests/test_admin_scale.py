@@ -1,6 +1,6 @@
 """The two big admin lists stay cheap at any size: what one page view asks of the database.
 
-bench/ times them (issue 7: a page of the users and of the legacy users changelist under
+bench/ times them (goal: a page of the users and of the legacy users changelist under
 300 ms at 1,000,000 rows). These tests pin what makes that possible, whatever the number of
 rows: no filter reads a whole table for its choices (``SELECT DISTINCT``), the rows are
 counted once (not a second time for "N results (M total)"), and not at all on an

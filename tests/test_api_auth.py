@@ -233,7 +233,7 @@ def test_authentication_costs_one_query_then_one_update(make_key, django_assert_
 
 def test_legacy_copied_key_works(client, user):
     """A key as the copy engine writes it (legacy digest, origin recorded) authenticates."""
-    token = "tuGlKvrYEoiJcv7r7oIy7zXM9pqVnaxN_74obFz6lVo"  # the format of seed 001
+    token = "tuGlKvrYEoiJcv7r7oIy7zXM9pqVnaxN_74obFz6lVo"  # the old services' token format
     ApiKey.objects.create(
         user=user,
         name="legacy",

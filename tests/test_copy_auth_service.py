@@ -264,7 +264,7 @@ def test_bcrypt_password_logs_in_after_the_move(legacy):
     [("", "password_unusable"), (None, "password_unusable"), ("md5$x$y", "password_unusable")],
 )
 def test_empty_or_unknown_hashes_become_unusable_and_are_reported(legacy, stored, reason):
-    if stored is None and legacy.vendor == "postgresql":  # seed 001: made nullable
+    if stored is None and legacy.vendor == "postgresql":  # some deployments made it nullable
         legacy.execute(
             f"ALTER TABLE {legacy.table('users')} ALTER COLUMN password_hash DROP NOT NULL"
         )

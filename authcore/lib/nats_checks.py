@@ -1,6 +1,6 @@
 """Checks of legacy NATS credentials: nkeys and user JWTs in, problems out.
 
-The copy does not take a credential on trust (seed 002). For each row it asks: are the
+The copy does not take a credential on trust. For each row it asks: are the
 public keys valid nkeys of the right kind (user keys start with ``U``, account keys with
 ``A``, the CRC-16 checksum holds)? Does the JWT decode, name the user's key as ``sub`` and
 the account (or that account's signing key) as ``iss``, carry a valid ed25519 signature by
