@@ -1,4 +1,4 @@
-"""The floor: PostgreSQL's own plainest copy of the legacy rows, the yardstick of the copy's speed goals.
+"""The floor: PostgreSQL's own plainest copy of the legacy rows, the copy's yardstick.
 
 Each statement is one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (the credentials one
 ``UPDATE``) into a scratch table made ``LIKE`` the real one, ``INCLUDING ALL`` (same columns,
