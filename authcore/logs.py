@@ -84,7 +84,7 @@ def logging_config(fmt: str, level: str, legacy_level: str) -> dict[str, Any]:
     if log_format(fmt) == "json":
         formatter = {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": JSON_FORMAT,
+            "fmt": JSON_FORMAT,
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }
     else:
