@@ -4,12 +4,14 @@
 #   make lint   ruff, makemigrations --check, and check --deploy with production settings
 #   make bench  the performance figures (PostgreSQL; N = 100,000 and 1,000,000)
 #   make guard  fails when a step of the copy grows faster than the data (20,000 vs 40,000)
+#   make serve  the site under gunicorn, static files by WhiteNoise (PORT=8000, WORKERS=2)
+#   make schemathesis  the whole API against its own OpenAPI schema
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test test-postgres test-sqlite lint deploy-check bench guard
+.PHONY: install demo test test-postgres test-sqlite lint deploy-check bench guard serve schemathesis
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +45,21 @@ test-postgres: install
 test-sqlite: install
 	TEST_DATABASE=sqlite $(PY) -m pytest
 
-test: lint test-postgres test-sqlite guard
+# Every operation of /api/schema called with generated data: no 500, no answer the schema
+# does not describe (PostgreSQL, the test database of test-postgres).
+schemathesis: install
+	$(PY) -m pytest tests/fuzz_schemathesis.py -p no:cacheprovider
+
+test: lint test-postgres test-sqlite schemathesis guard
+
+PORT ?= 8000
+BIND ?= 127.0.0.1:$(PORT)
+WORKERS ?= 2
+# Production's way of serving: collectstatic, then gunicorn (settings from .env).
+serve: install
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(VENV)/bin/gunicorn authcore.wsgi:application --bind $(BIND) \
+	  --workers $(WORKERS) --access-logfile - --forwarded-allow-ips 127.0.0.1
 
 bench: install
 	$(PY) bench/run.py

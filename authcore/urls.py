@@ -27,7 +27,10 @@ urlpatterns = [
     path(
         "api/redoc",
         SpectacularRedocView.as_view(
-            url_name="api-schema", authentication_classes=[], permission_classes=[AllowAny]
+            url_name="api-schema",
+            template_name="accounts/redoc.html",
+            authentication_classes=[],
+            permission_classes=[AllowAny],
         ),
         name="api-redoc",
     ),

@@ -42,6 +42,9 @@ class Command(BaseCommand):
         self.stdout.write(
             "\nOpen the admin: `.venv/bin/python manage.py createsuperuser` (any email), then "
             "`.venv/bin/python manage.py runserver` and http://127.0.0.1:8000/admin/"
+            "\nThe API docs (Swagger UI) are at http://127.0.0.1:8000/api/docs (ReDoc at "
+            "/api/redoc); emails such as sign-up links are printed on runserver's console."
+            "\nUnder gunicorn, as in production: `make serve` (http://127.0.0.1:8000/)."
         )
 
     def _show_a_held_item(self) -> None:
