@@ -3,7 +3,7 @@
 This is the one place authcore deliberately changes a legacy table, and only on an
 explicit command (``drop_legacy_nats_credentials``). The drop happens only after:
 
-1. the NATS copy verifies and every credential passes its checks (``legacy.engine.nats``);
+1. the NATS copy verifies and every credential passes its checks (``natscreds.audit``);
 2. a complete backup is written and read back: the rows as JSON lines and a manifest that
    describes the table (``natscreds.tabledef``: columns, keys, indexes, foreign keys from
    other tables, its sequence and grants) and lists every file's sha256, signed with an

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from legacy.engine import copy_legacy, nats
+from legacy.engine import copy_legacy
+from legacy.engine.nats import checks as nats
 from legacy.models import RowIssue
 from tests.test_nats_factory import Keys, NatsRows, tampered, user_jwt
 

@@ -26,6 +26,14 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from authcore.lib.hash_formats import UNUSABLE_PASSWORD
+from legacy.engine.conflicts import (
+    MADE_BY_THIS_ROW,
+    NAMES,
+    PASSWORD_TAKEN_RULE,
+    RIGHTS_RULE,
+    _record_conflicts,
+    password_taken_from,
+)
 from legacy.engine.context import Context
 from legacy.engine.foreign_keys import checked_afterwards
 from legacy.engine.issues import (
@@ -37,9 +45,31 @@ from legacy.engine.issues import (
     record_issues,
     was_rejected,
 )
+from legacy.engine.roles import (
+    ROLE_BLANKS,
+    _grant_roles,
+    _make_role_groups,
+    _record_role_conflicts,
+    role_key,
+)
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 from legacy.engine.trust import holds_supported, verified_tables
+
+# Re-exported: the admin, --verify, --sync and the tests name them here.
+__all__ = [
+    "NAMES",
+    "PASSWORD_TAKEN_RULE",
+    "RIGHTS_RULE",
+    "ROLE_BLANKS",
+    "PersonColumns",
+    "copy_people",
+    "fitted",
+    "password_as_copied",
+    "password_census",
+    "password_taken_from",
+    "role_key",
+]
 
 
 @dataclass(frozen=True)
@@ -59,24 +89,6 @@ class PersonColumns:
     rule: str = "the person's first row in the highest-priority source wins"
     # fastapi-users: a verified address stays verified whichever row wins.
     verified_carries_over: bool = False
-
-
-# Fields compared when a row is merged into an existing user. Passwords are compared
-# but never shown; the other values are not secret.
-_COMPARED = ("password", "username", "full_name", "is_active", "is_superuser")
-# Free-text fields that may be longer in a legacy row than a user holds (``"user"``'s
-# first and last name are 150 characters each, its full name up to 301).
-NAMES = ("username", "full_name")
-# Why a merged row's superuser flag or role is not the user's.
-RIGHTS_RULE = "rights come only from the winning row, never from a merged one"
-# SQL over a staged row ``n`` and the user ``u`` that has its address: this very row made
-# that user (``u`` is not someone else's who signed up under the address meanwhile).
-# Checked on the user found by its address, never used to find it (COALESCE keeps it off
-# the index): the unit's rows follow the email index, not the legacy ids, and a million
-# look-ups by legacy id took about 0.6 s longer.
-MADE_BY_THIS_ROW = (
-    "COALESCE(u.legacy_source, '') = %(source)s AND COALESCE(u.legacy_id, '') = n.legacy_id"
-)
 
 
 def fitted(ctx: Context, cols: PersonColumns, field: str) -> str:
@@ -317,121 +329,6 @@ def _mergers(staging_held: bool) -> str:
     return "1 = 1"
 
 
-def _record_conflicts(
-    ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, mergers: str
-) -> None:
-    """One Conflict per field on which a merged row disagrees with its user.
-
-    One statement for every field: each merged row (``mergers`` narrows the unit to the
-    rows that can merge) is looked up once and paired with each compared field. The rows
-    are new (staged because they had no origin), and their conflicts are written in the
-    same unit as their origin; but an origin deleted by hand leaves its row's conflicts,
-    so a conflict already on record is skipped (``_not_on_record``).
-    """
-    d = ctx.dialect
-    user, conflict = ctx.table_of("accounts.User"), ctx.table_of("legacy.Conflict")
-    params = ctx.params(source=table.key)
-    # field -> (value kept, value of the merged row, rule), all SQL; passwords are never
-    # shown.
-    winner_rule = params.add(cols.rule)
-    taken = _password_taken(ctx, params)
-    password_rule = (
-        f"CASE WHEN {taken} THEN {params.add(PASSWORD_TAKEN_RULE)}"
-        f" ELSE {params.add(cols.rule + '; the other password no longer works')} END"
-    )
-    shown: dict[str, tuple[str, str, str]] = {
-        "password": ("NULL", "NULL", password_rule),
-        "username": ("u.username", "n.username", winner_rule),
-        "full_name": ("u.full_name", "n.full_name", winner_rule),
-        # Whichever side is inactive, the person ends up inactive.
-        "is_active": (
-            params.add("false"),
-            d.bool_text("n.is_active"),
-            params.add("inactive in any row makes the person inactive (fail closed)"),
-        ),
-        "is_superuser": (
-            d.bool_text("u.is_superuser"),
-            d.bool_text("n.is_superuser"),
-            params.add(RIGHTS_RULE),
-        ),
-    }
-    fields = [f for f in _COMPARED if f not in NAMES or getattr(cols, f) != "NULL"]
-
-    def each_field(value_of: dict[str, str]) -> str:
-        whens = " ".join(f"WHEN {params.add(f)} THEN {value_of[f]}" for f in fields)
-        return f"CASE f.field {whens} END"
-
-    field_rows = " UNION ALL ".join(f"SELECT {params.add(f)} AS field" for f in fields)
-    differs = {f: f"CASE WHEN {d.distinct(f'u.{f}', f'n.{f}')} THEN 1 ELSE 0 END" for f in fields}
-    # The row whose password the user took is no longer different, and is recorded all
-    # the same, with the rule that took it.
-    differs["password"] = (
-        f"CASE WHEN {d.distinct('u.password', 'n.password')} OR ({taken}) THEN 1 ELSE 0 END"
-    )
-    ctx.report.conflicts += ctx.execute(
-        f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
-        f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
-        f" SELECT c.user_id, c.field, %(source)s, c.legacy_id, c.winner_source,"
-        f" c.winner_legacy_id, c.kept_value, c.other_value, c.rule, %(now)s, %(run)s FROM ("
-        f"SELECT u.id AS user_id, f.field, n.legacy_id, u.legacy_source AS winner_source,"
-        f" u.legacy_id AS winner_legacy_id,"
-        f" {each_field({f: kept for f, (kept, _, _) in shown.items()})} AS kept_value,"
-        f" {each_field({f: other for f, (_, other, _) in shown.items()})} AS other_value,"
-        f" {each_field({f: rule for f, (_, _, rule) in shown.items()})} AS rule,"
-        f" {each_field(differs)} AS differs"
-        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
-        f" JOIN ({field_rows}) f ON 1 = 1"
-        f" WHERE n.reject_reason IS NULL AND {mergers}"
-        f" AND NOT ({MADE_BY_THIS_ROW})) c WHERE c.differs = 1"
-        f" AND {_not_on_record(ctx, 'c.user_id', 'c.field', 'c.legacy_id')}",
-        params,
-    )
-
-
-def _not_on_record(ctx: Context, user_id: str, field: str, legacy_id: str) -> str:
-    """SQL: no Conflict on record yet for this user, field and legacy row (of the table
-    in ``%(source)s``): one look-up of the unique index, for merged rows only."""
-    conflict = ctx.table_of("legacy.Conflict")
-    return (
-        f"NOT EXISTS (SELECT 1 FROM {conflict} x WHERE x.user_id = {user_id}"
-        f" AND x.field = {field} AND x.source = %(source)s AND x.legacy_id = {legacy_id})"
-    )
-
-
-PASSWORD_TAKEN_RULE = (
-    "the winning row has no usable password: the first merged row's usable one is taken"
-)
-
-
-def _password_taken(ctx: Context, params: Params) -> str:
-    """SQL over a merged row ``n`` and its user ``u``: the user took this row's password
-    (``_take_usable_password``): the two are equal, usable, and the user's winning row had
-    none. The look-up of the winning row's origin (a unique index) runs only for rows
-    whose password equals their user's, which are few.
-    """
-    unusable = params.add(UNUSABLE_PASSWORD)
-    return (
-        f"u.password = n.password AND n.password <> {unusable}"
-        f" AND {_winner_had_no_password(ctx, params)}"
-    )
-
-
-def _winner_had_no_password(ctx: Context, params: Params) -> str:
-    """SQL over a user ``u``: its winning row's password was unusable (one unique-index
-    look-up of that row's origin), so the user may have taken a merged row's."""
-    origin = ctx.table_of("accounts.UserOrigin")
-    return (
-        f"EXISTS (SELECT 1 FROM {origin} w WHERE w.source = u.legacy_source"
-        f" AND w.legacy_id = u.legacy_id AND w.legacy_password = {params.add(UNUSABLE_PASSWORD)})"
-    )
-
-
-def password_taken_from(ctx: Context, params: Params) -> str:
-    """SQL over a user ``u`` and an origin ``o``: the user's password is the one it took
-    from the merged row of ``o`` (``_take_usable_password``), unchanged since."""
-    return f"u.password = o.legacy_password AND {_winner_had_no_password(ctx, params)}"
-
-
 def _take_usable_password(ctx: Context, table: LegacyTable, new: str, mergers: str) -> None:
     """A user the copy made from a row without a usable password (empty, NULL, or of a
     format nobody can check) takes the first usable password of the person's merged rows.
@@ -505,126 +402,6 @@ def _set_on_merged_users(
         f"SELECT n.email_key FROM {new} n WHERE n.reject_reason IS NULL AND {mergers}"
         f" AND {when})",
         ctx.params(source=table.key),
-    )
-
-
-# Every character Python's str.strip() removes (no-break spaces included), as the API's
-# role checks strip them: a role padded with any of them is the same role.
-ROLE_BLANKS = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
-
-
-def role_key(ctx: Context, expr: str, params: Params) -> str:
-    """A legacy role as a group name: trimmed of any blank and case-folded."""
-    return f"LOWER({ctx.dialect.trim_blanks(expr, params, ROLE_BLANKS)})"
-
-
-def _make_role_groups(ctx: Context, table: LegacyTable, cols: PersonColumns, staged: str) -> None:
-    """Legacy roles become Django groups: one per role of a person's winning row.
-
-    Made once per table from the staged rows, before any unit (a pass over the staged
-    rows, where each unit joined its rows with the users again). A role whose rows all
-    merge into a user that existed before gets its group too, with no members.
-    """
-    if cols.role == "NULL":
-        return
-    group = ctx.table_of("auth.Group")
-    marker = ctx.table_of("accounts.RoleGroup")
-    params = ctx.params()
-    role = role_key(ctx, "n.role", params)
-    roles = ctx.stage(
-        f"roles_{table.key}",
-        f"SELECT DISTINCT {role} AS name FROM {staged} n"
-        f" WHERE n.reject_reason IS NULL AND n.position = 1 AND {role} <> ''",
-        params,
-    )
-    # Groups that existed before stay the deployment's (the reverse keeps them).
-    ctx.execute(
-        f"INSERT INTO {marker} (group_id, created_by_copy) SELECT g.id, FALSE FROM {group} g"
-        f" WHERE g.name IN (SELECT r.name FROM {roles} r)"
-        f" AND NOT EXISTS (SELECT 1 FROM {marker} m WHERE m.group_id = g.id)",
-        Params(),
-    )
-    created = ctx.execute(
-        f"INSERT INTO {group} (name) SELECT r.name FROM {roles} r"
-        f" WHERE NOT EXISTS (SELECT 1 FROM {group} g WHERE g.name = r.name)",
-        Params(),
-    )
-    ctx.planner.grew("auth.Group", created)
-    ctx.execute(
-        f"INSERT INTO {marker} (group_id, created_by_copy) SELECT g.id, TRUE FROM {group} g"
-        f" WHERE g.name IN (SELECT r.name FROM {roles} r)"
-        f" AND NOT EXISTS (SELECT 1 FROM {marker} m WHERE m.group_id = g.id)",
-        Params(),
-    )
-    ctx.drop_stage(roles)
-
-
-def _grant_roles(
-    ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, first_rows: str
-) -> None:
-    """Each user the unit created joins the group of its winning row's role.
-
-    Those users are new, with no groups yet: no anti-join. A winning row whose origin was
-    deleted by hand finds the user it made in an earlier run; staging saw that user
-    (``existing_user``), whose groups are left as they are (an admin may have taken the
-    role away). A user staging saw that is gone since is made again by this unit, and
-    gets the role.
-    """
-    if cols.role == "NULL":
-        return
-    user = ctx.table_of("accounts.User")
-    group = ctx.table_of("auth.Group")
-    params = ctx.params(source=table.key)
-    role = role_key(ctx, "n.role", params)
-    ctx.execute(
-        f"INSERT INTO {_user_groups(ctx)} (user_id, group_id) SELECT u.id, g.id"
-        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
-        f" AND {first_rows} AND (n.existing_user IS NULL OR n.existing_user <> u.id)"
-        f" JOIN {group} g ON g.name = {role} WHERE {role} <> ''"
-        # Only the user this very row created: someone who signed up under the address
-        # meanwhile keeps their own user, without the legacy row's rights.
-        f" AND {MADE_BY_THIS_ROW}",
-        params,
-    )
-
-
-def _user_groups(ctx: Context) -> str:
-    """The users' group memberships table (Django's many-to-many), quoted."""
-    return ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
-
-
-def _record_role_conflicts(
-    ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, mergers: str
-) -> None:
-    """One Conflict (``role``) per merged row whose role its user does not have.
-
-    The user's role comes from its winning row only (``_grant_roles``); a merged row's
-    other role is not copied anywhere, so it is recorded, that an admin may grant it if it
-    was meant. Run after the unit's grants and compared with the user's groups: the same
-    role, or one the user was given by hand, is no conflict. The kept value is the user's
-    role group (the first by name, should an admin have given it several).
-    """
-    if cols.role == "NULL":
-        return
-    user, group = ctx.table_of("accounts.User"), ctx.table_of("auth.Group")
-    conflict, marker = ctx.table_of("legacy.Conflict"), ctx.table_of("accounts.RoleGroup")
-    members = _user_groups(ctx)
-    params = ctx.params(source=table.key)
-    role, field = role_key(ctx, "n.role", params), params.add("role")
-    ctx.report.conflicts += ctx.execute(
-        f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
-        f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
-        f" SELECT u.id, {field}, %(source)s, n.legacy_id, u.legacy_source,"
-        f" u.legacy_id, (SELECT MIN(g.name) FROM {members} m JOIN {group} g ON g.id = m.group_id"
-        f" JOIN {marker} r ON r.group_id = g.id WHERE m.user_id = u.id), {role},"
-        f" {params.add(RIGHTS_RULE)}, %(now)s, %(run)s"
-        f" FROM {new} n JOIN {user} u ON LOWER(u.email) = n.email_key"
-        f" WHERE n.reject_reason IS NULL AND {mergers} AND {role} <> ''"
-        f" AND NOT ({MADE_BY_THIS_ROW})"
-        f" AND NOT EXISTS (SELECT 1 FROM {members} m JOIN {group} g ON g.id = m.group_id"
-        f" WHERE m.user_id = u.id AND g.name = {role})"
-        f" AND {_not_on_record(ctx, 'u.id', field, 'n.legacy_id')}",
-        params,
     )
 
 

@@ -11,6 +11,7 @@ given back here automatically (fail closed): it is reported for a person to deci
 from __future__ import annotations
 
 from accounts.models import PASSWORD_REHASHED
+from legacy.engine.conflicts import insert_conflicts
 from legacy.engine.context import Context
 from legacy.engine.owned import OwnedRows, is_sha256_hex, legacy_digest
 from legacy.engine.people import PersonColumns, password_as_copied, password_taken_from
@@ -23,10 +24,9 @@ def _conflict(ctx: Context, field: str, rule: str, from_where: str, params: Para
     counts the new ones."""
     conflict = ctx.table_of("legacy.Conflict")
     params.values.update(field=field, rule=rule)
-    ctx.report.conflicts += ctx.execute(
-        f"INSERT INTO {conflict} (user_id, field, source, legacy_id, winner_source,"
-        f" winner_legacy_id, kept_value, other_value, rule, detected_at, run_id)"
-        f" SELECT u.id, %(field)s, %(source)s, o.legacy_id, NULL, NULL, NULL, NULL,"
+    insert_conflicts(
+        ctx,
+        f"SELECT u.id, %(field)s, %(source)s, o.legacy_id, NULL, NULL, NULL, NULL,"
         f" %(rule)s, %(now)s, %(run)s{from_where}"
         f" AND NOT EXISTS (SELECT 1 FROM {conflict} c WHERE c.user_id = u.id"
         f" AND c.field = %(field)s AND c.source = %(source)s AND c.legacy_id = o.legacy_id)",

@@ -16,13 +16,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 
-from legacy.engine import CopyInProgress, nats
+from legacy.catalog import LEGACY_MODELS
+from legacy.engine import CopyInProgress
 from legacy.engine.locking import exclusive_run
-from legacy.engine.schema import LEGACY_MODELS, configured_tables
+from legacy.engine.nats import CREDENTIALS as KEY
+from legacy.engine.schema import configured_tables
 from legacy.tables import InvalidTableName
 from natscreds import retire
-
-KEY = nats.CREDENTIALS
+from natscreds.audit import readiness
 
 
 def default_backup_dir() -> Path:
@@ -106,7 +107,7 @@ class Command(BaseCommand):
             )
 
     def _refuse_unless_ready(self, using: str) -> None:
-        ready = nats.readiness(live_apps, using=using, sample_limit=50)
+        ready = readiness(live_apps, using=using, sample_limit=50)
         if ready.ok:
             return
         for line in ready.problems():

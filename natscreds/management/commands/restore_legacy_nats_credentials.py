@@ -13,12 +13,11 @@ from django.apps import apps as live_apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
-from legacy.engine import nats
-from legacy.engine.schema import LEGACY_MODELS, configured_tables
+from legacy.catalog import LEGACY_MODELS
+from legacy.engine.nats import CREDENTIALS as KEY
+from legacy.engine.schema import configured_tables
 from legacy.tables import InvalidTableName
 from natscreds import retire
-
-KEY = nats.CREDENTIALS
 
 
 class Command(BaseCommand):
