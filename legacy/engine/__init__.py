@@ -123,7 +123,7 @@ def _refresh_statistics(ctx: Context) -> None:
     """Fresh planner statistics for authcore's own tables (never the legacy ones).
 
     Right after a copy PostgreSQL still believes the tables it filled are nearly empty,
-    and plans --verify's joins as nested loops: minutes instead of seconds.
+    and plans --verify's joins as nested loops (docs/performance.md).
     """
     ctx.planner.refresh_statistics(*(label for label in CONSOLIDATED if ctx.has_model(label)))
 

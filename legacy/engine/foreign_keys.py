@@ -1,10 +1,9 @@
 """Foreign keys set aside while a large step inserts, and put back checked (PostgreSQL).
 
 A deferred foreign key checks every inserted row at commit: an index probe and a lock
-on the row it points at. At a million people that was a quarter of the copy of users
-and keys (43 of 174 s), where putting the same constraints back took 3 s: PostgreSQL
-checks a constraint it adds with one join over the whole table. Its own advice for bulk
-loads ("Populating a Database") is the same: drop the foreign keys, load, add them back.
+on the row it points at, where PostgreSQL checks a constraint it adds with one join over
+the whole table (figures: docs/performance.md). Its own advice for bulk loads
+("Populating a Database") is the same: drop the foreign keys, load, add them back.
 
 Only where that is safe and pays:
 - outside a transaction (the command: each unit commits). Inside a migration, a dry run
@@ -39,8 +38,7 @@ log = logging.getLogger("legacy.engine")
 
 MODEL = "legacy.SuspendedForeignKey"
 
-# Rows a step inserts before its tables' foreign keys are set aside (per-row checks cost
-# about ten times what one check of the whole table costs per row).
+# Rows a step inserts before its tables' foreign keys are set aside.
 SUSPEND_AFTER_ROWS = 100_000
 
 # How long to wait for the moment's exclusive lock before keeping the per-row checks.

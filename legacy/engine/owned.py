@@ -100,8 +100,7 @@ def is_sha256_hex(ctx: Context, digest: str, params: Params) -> str:
     """SQL: ``digest`` is 64 hex characters.
 
     The length, then a search for one character that is not hex: PostgreSQL runs a
-    counted repetition such as ^[0-9a-f]{64}$ ten times slower (8 s for a million
-    digests, against 0.7 s), which took most of the time staging a million keys.
+    counted repetition such as ^[0-9a-f]{64}$ far slower (docs/performance.md).
     """
     return (
         f"LENGTH({digest}) = {SHA256_HEX_LENGTH}"

@@ -124,12 +124,11 @@ def _stage_new_rows(ctx: Context, table: LegacyTable, cols: PersonColumns) -> st
     ``position`` it tells, before any unit runs, which few rows merge into a user. It is
     looked up through the email index, row by row: the planner cannot tell how few rows
     the anti-join leaves (it guesses half the table), and as a join it hashed the whole
-    user table to find the users of a re-run's handful of new rows (1 s at a million).
+    user table to find the users of a re-run's handful of new rows.
 
     The inner query checks each row on its own, with no correlated subquery, so that
     PostgreSQL runs it, every address and hash check, in parallel workers; the outer
-    one (the window's sort, the look-ups) runs in one process. Staging a million users
-    took 8.6 s, against 11.8 s when the look-up of earlier rejections was inside.
+    one (the window's sort, the look-ups) runs in one process (docs/performance.md).
 
     ``seq`` numbers the rows person by person (by email key), each person's rows in the
     winning order, in the one sort that ``position`` needs. Units follow it, so users are
@@ -185,7 +184,7 @@ def copy_people(ctx: Context, table: LegacyTable, cols: PersonColumns) -> None:
         _make_role_groups(ctx, table, cols, staged)
     attached = 0  # a re-run with nothing new has no chunks: one anti-join in all
     # The user table's own foreign key (its NATS account) is empty in every copied user,
-    # but each inserted row still queues a check for the commit: 45 ms a unit of 50,000.
+    # but each inserted row still queues a check for the commit.
     filled = ("accounts.User", "accounts.UserOrigin", "accounts.User.groups", "legacy.Conflict")
     total = ctx.count(staged)
     with checked_afterwards(ctx, total, *filled):
@@ -292,8 +291,8 @@ def _create_users(ctx: Context, new: str, winners: str, params: Params, plain: b
     """One user for each person of the unit who has none; returns how many were created.
 
     ``plain`` (every user staging found is still there): the people staging found
-    without a user go in by a plain insert, as ON CONFLICT's speculative insertion cost
-    3.2 s a million users. If someone took one of their addresses since (a sign-up),
+    without a user go in by a plain insert, as ON CONFLICT's speculative insertion is
+    costly (docs/performance.md). If someone took one of their addresses since (a sign-up),
     that insert fails on the unique index; it is undone (a savepoint) and the careful
     insert below runs instead. Any other unique conflict fails the unit either way.
     """

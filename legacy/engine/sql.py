@@ -1,8 +1,34 @@
 """SQL building blocks that PostgreSQL and SQLite both run.
 
 The engine is one algorithm in plain SQL; only a handful of expressions are spelled
-differently per database, and they all live here. Every identifier is quoted by the
-connection, every value is a query parameter: nothing is pasted in unchecked.
+differently per database, and they all live here, with what else differs (the flags of
+``Dialect``). Every identifier is quoted by the connection, every value is a query
+parameter: nothing is pasted in unchecked.
+
+The engine's SQL names its tables by one letter, always with the same meaning:
+
+=====  ==================================================================================
+alias  what it stands for
+=====  ==================================================================================
+s      the legacy row being read (``LegacyTable.col("s", ...)``); ``r`` another row of
+       the same legacy table
+n      a staged row: a row not copied yet, mapped and checked (``Context.stage``)
+r      a row of an inner query or of the rows handed to ``record_issues`` and
+       ``record_holds``; in roles, a role group's marker
+u      a consolidated user (accounts.User); ``e`` a user found while staging
+o      a UserOrigin: the legacy person row a user or an owned row came from; ``w`` the
+       winning row's origin, ``m`` another origin of the same user
+t      a row the copy made in the target model (key, session, profile, tenant, NATS
+       account or session); ``x`` another row of it, or a Conflict already on record
+c      a copied id in --verify's subqueries; in NATS a legacy credential row; in
+       conflicts, one candidate conflict
+w      in NATS, a ranked credential of a person (position 1 wins)
+f      a compared field (conflicts); in NATS, a fresh credential or a found problem
+m      a membership (tenants), or a user's group membership (roles)
+g      a Django group; ``a`` a NATS account (legacy or natscreds); ``k`` a staged id list
+i, h   a RowIssue, a Hold
+v      in NATS, the check results of a credential
+=====  ==================================================================================
 """
 
 from __future__ import annotations

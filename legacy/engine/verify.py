@@ -38,7 +38,7 @@ def unaccounted(ctx: Context, table: LegacyTable, copied_ids: str, params: Param
     """Rows of ``table`` neither copied (``copied_ids``) nor rejected with a reason.
 
     NOT EXISTS, never NOT IN: once the copied ids outgrow work_mem, PostgreSQL runs a
-    NOT IN subquery once per legacy row (at a million rows, hours instead of seconds).
+    NOT IN subquery once per legacy row (docs/performance.md).
     """
     d = ctx.dialect
     issue = ctx.table_of("legacy.RowIssue")

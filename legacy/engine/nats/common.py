@@ -60,9 +60,8 @@ def _candidates(ctx: Context, creds: LegacyTable, params: Params, user_state: bo
 
     With ``user_state``, each row also carries its user's ``nats_legacy_id``,
     ``nats_expired_at``, ``nats_public_key`` and ``nats_problems`` and its person's winner
-    (``winner_id``): the copy's decisions then read the stage alone. Joining the user
-    table once here, not in each of four later statements, made a re-run's credential
-    step read a million users once instead of four times.
+    (``winner_id``): the copy's decisions then read the stage alone, and the user table
+    is joined once here, not in each of four later statements.
     """
     d = ctx.dialect
     origin = ctx.table_of("accounts.UserOrigin")
