@@ -38,3 +38,7 @@ urlpatterns = [
     # fastapi-users' routes, where the old service had them.
     path("fu_auth/", include("accounts.api.fastapi_users_urls")),
 ]
+
+# Under /api/ and /fu_auth/, a URL no route matches is answered in JSON too.
+handler404 = "accounts.api.errors.not_found"
+handler500 = "accounts.api.errors.server_error"

@@ -46,6 +46,8 @@ def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
             codes = ["429"]
             if operation.get("security"):
                 codes += ["401", "403"]
+            elif "requestBody" in operation:
+                codes.append("401")  # a login's wrong password, a refresh's bad token
             if "{" in path:
                 codes.append("404")
             if method in UNSAFE and "requestBody" in operation:

@@ -110,6 +110,12 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     scopes = ScopesField(required=False)
 
+    def to_representation(self, instance: ApiKey) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if data.get("scopes") is None:  # DRF skips a field's own handling of NULL
+            data["scopes"] = []
+        return data
+
     class Meta:
         model = ApiKey
         fields = [
