@@ -23,7 +23,9 @@ class AccountsConfig(AppConfig):
 
         from accounts import tenant_admin  # noqa: F401  (registers the tenant records)
         from accounts.flows import events
+        from authcore import logs
         from authcore.lib.admin_guard import guard_site
 
         events.connect_signals()
+        logs.connect_signals()
         guard_site(admin.site)

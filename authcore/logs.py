@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -56,26 +57,35 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         offered = request.headers.get(REQUEST_ID_HEADER, "")
         rid = offered if _CLIENT_ID.match(offered) else uuid.uuid4().hex
-        token = request_id.set(rid)
+        # Kept until the response is closed (``end_request``): Django logs a 4xx or 5xx
+        # only after the middleware has returned.
+        request_id.set(rid)
         request.request_id = rid  # type: ignore[attr-defined]
         started = time.monotonic()
-        try:
-            response = self.get_response(request)
-            response[REQUEST_ID_HEADER] = rid
-            user = getattr(request, "user", None)
-            logger.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                    "user_id": user.pk if getattr(user, "is_authenticated", False) else None,
-                },
-            )
-            return response
-        finally:
-            request_id.reset(token)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = rid
+        user = getattr(request, "user", None)
+        logger.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "user_id": user.pk if getattr(user, "is_authenticated", False) else None,
+            },
+        )
+        return response
+
+
+def end_request(**kwargs: Any) -> None:
+    """request_finished: lines logged after a request has ended belong to none."""
+    request_id.set(NO_REQUEST)
+
+
+def connect_signals() -> None:
+    """Called from AppConfig.ready()."""
+    request_finished.connect(end_request, dispatch_uid="authcore.logs.end_request")
 
 
 def logging_config(fmt: str, level: str, legacy_level: str) -> dict[str, Any]:

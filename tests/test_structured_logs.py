@@ -55,6 +55,15 @@ def test_requests_and_account_events_are_json_lines_with_the_request_id(db, line
     assert request["path"] == "/api/auth/signup" and request["status"] == 202
 
 
+def test_djangos_own_lines_carry_the_request_id_too(db, lines):
+    response = APIClient().get("/api/no-such-route")
+    assert response.status_code == 404
+    rid = response["X-Request-ID"]
+    warning = next(r for r in lines() if r["logger"] == "django.request")
+    assert warning["request_id"] == rid
+    assert logs.request_id.get() == logs.NO_REQUEST
+
+
 def test_a_client_request_id_is_kept_only_when_plain(db, lines):
     api = APIClient()
     kept = api.get("/api/health", HTTP_X_REQUEST_ID="trace-1234abcd")
