@@ -97,6 +97,24 @@ class Context:
         )
         return max(count, 0)
 
+    def insert_new(
+        self, label: str, columns: str, values: str, rows_sql: str, unique: str, params: Params
+    ) -> int:
+        """Insert ``values`` (over ``r``, each row of ``rows_sql``) into ``columns`` of model
+        ``label``; return how many rows were new.
+
+        A row its unique index (``unique``) already holds is skipped by the index itself, a
+        probe per row, where an anti-join would read the whole table in every unit.
+        """
+        inserted = self.execute(
+            f"INSERT INTO {self.table_of(label)} ({columns}) SELECT {values}"
+            # WHERE: SQLite would read "ON CONFLICT" as the join condition of ``r`` otherwise.
+            f" FROM ({rows_sql}) r WHERE 1 = 1 ON CONFLICT ({unique}) DO NOTHING",
+            params,
+        )
+        self.planner.grew(label, inserted)
+        return inserted
+
     def rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
         """Run a query whose result is small by construction (counts, groups)."""
         with self.connection.cursor() as cursor:

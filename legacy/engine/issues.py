@@ -15,19 +15,16 @@ def record_issues(ctx: Context, source: str, kind: str, rows_sql: str, params: P
     the unique index on (source, legacy_id, reason) skips it, a probe per row, where an
     anti-join would read every issue of the source in every unit. Returns how many were new.
     """
-    issue = ctx.table_of("legacy.RowIssue")
     params.values.update(issue_source=source, issue_kind=kind)
-    recorded = ctx.execute(
-        f"INSERT INTO {issue} (source, legacy_id, kind, reason, detail, first_seen_at, run_id)"
-        f" SELECT %(issue_source)s, r.legacy_id, %(issue_kind)s, r.reason,"
-        f" COALESCE(r.detail, ''), %(now)s, %(run)s"
-        # WHERE: SQLite would read "ON CONFLICT" as the join condition of ``r`` otherwise.
-        f" FROM ({rows_sql}) r WHERE 1 = 1"
-        f" ON CONFLICT (source, legacy_id, reason) DO NOTHING",
+    return ctx.insert_new(
+        "legacy.RowIssue",
+        "source, legacy_id, kind, reason, detail, first_seen_at, run_id",
+        "%(issue_source)s, r.legacy_id, %(issue_kind)s, r.reason,"
+        " COALESCE(r.detail, ''), %(now)s, %(run)s",
+        rows_sql,
+        "source, legacy_id, reason",
         params,
     )
-    ctx.planner.grew("legacy.RowIssue", recorded)
-    return recorded
 
 
 def was_rejected(ctx: Context, legacy_id: str, params: Params) -> str:

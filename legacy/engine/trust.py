@@ -105,18 +105,17 @@ def record_holds(ctx: Context, kind: str, source: str, rows_sql: str, params: Pa
     """Record each row of ``rows_sql`` (user_id, legacy_id, owner_source, owner_legacy_id,
     reason, detail) as held; a row already on record (held, released or dismissed) is
     left as it is, so a decision is never undone by a run."""
-    hold = ctx.table_of("legacy.Hold")
     params.values.update(hold_kind=kind, hold_source=source)
-    recorded = ctx.execute(
-        f"INSERT INTO {hold} (user_id, kind, source, legacy_id, owner_source, owner_legacy_id,"
-        f" reason, detail, held_at, run_id, decision)"
-        f" SELECT r.user_id, %(hold_kind)s, %(hold_source)s, r.legacy_id, r.owner_source,"
-        f" r.owner_legacy_id, r.reason, COALESCE(r.detail, ''), %(now)s, %(run)s, ''"
-        f" FROM ({rows_sql}) r WHERE 1 = 1 ON CONFLICT (source, legacy_id) DO NOTHING",
+    return ctx.insert_new(
+        "legacy.Hold",
+        "user_id, kind, source, legacy_id, owner_source, owner_legacy_id, reason, detail,"
+        " held_at, run_id, decision",
+        "r.user_id, %(hold_kind)s, %(hold_source)s, r.legacy_id, r.owner_source,"
+        " r.owner_legacy_id, r.reason, COALESCE(r.detail, ''), %(now)s, %(run)s, ''",
+        rows_sql,
+        "source, legacy_id",
         params,
     )
-    ctx.planner.grew("legacy.Hold", recorded)
-    return recorded
 
 
 def release_proven(ctx: Context) -> int:
