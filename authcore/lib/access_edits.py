@@ -72,7 +72,7 @@ def _widens(rule: str, before: Any, after: Any) -> bool:
         # one, or filling an empty one, is not known to narrow: only a smaller list does.
         old, new = _scopes(before), _scopes(after)
         return old != new and not (new and new < old)
-    return before != after  # FIXED
+    return bool(before != after)  # FIXED
 
 
 _REASONS = {

@@ -18,8 +18,8 @@ back (re-activating, un-revoking, extending, releasing a hold) and any new row.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.admin import AdminSite, ModelAdmin, SimpleListFilter
@@ -32,6 +32,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import F, RawSQL
 from django.db.models.sql import Query
 from django.http import HttpRequest
+from django.urls import URLPattern, URLResolver
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
@@ -39,6 +40,16 @@ from django.utils.translation import gettext
 
 from authcore.lib import access_edits
 from authcore.lib.secret_fields import is_secret
+
+if TYPE_CHECKING:
+    # The mixins below are put ahead of these classes at run time; to the type checker they
+    # are subclasses, so their super() calls are checked against the real signatures.
+
+    _FormBase = forms.ModelForm[Any]
+    _AdminBase = ModelAdmin[Any]
+    _SiteBase = AdminSite
+else:
+    _FormBase = _AdminBase = _SiteBase = object
 
 # ---- Which names reach a secret -------------------------------------------------------------
 
@@ -114,7 +125,7 @@ def reads_secret(expression: Any) -> bool:
 def _referenced_names(expression: Any) -> Iterator[str]:
     """The field names an unresolved ordering expression refers to (``F("digest")``)."""
     if isinstance(expression, F):
-        yield expression.name
+        yield expression.name  # type: ignore[attr-defined]  # F.name is missing from the stubs
     sources = getattr(expression, "get_source_expressions", None)
     for source in sources() if sources is not None else ():
         if source is not None:
@@ -167,7 +178,7 @@ class PasswordAlgorithmWidget(ReadOnlyPasswordHashWidget):
                 label = "Invalid password format or unknown hashing algorithm."
                 summary = [{"label": gettext(label)}]
             else:
-                summary = [{"label": gettext("algorithm"), "value": algorithm}]
+                summary = [{"label": gettext("algorithm"), "value": algorithm or ""}]
         context["summary"] = summary
         context["button_label"] = gettext("Reset password" if usable else "Set password")
         return context
@@ -182,8 +193,8 @@ class SecretWidget(forms.Widget):
         shown = "set (not shown)" if value not in (None, "") else "not set"
         return format_html('<div class="readonly">{}</div>', shown)
 
-    def id_for_label(self, id_: str) -> None:
-        return None
+    def id_for_label(self, id_: str) -> str:
+        return ""  # no <label for=...>: there is no input to point at
 
 
 class SecretField(forms.Field):
@@ -237,20 +248,19 @@ def widenings_of(instance: Model, values: dict[str, Any] | None = None) -> list[
     return access_edits.widenings(label, before, after)
 
 
-class _GuardedForm:
+class _GuardedForm(_FormBase):
     """Mixed in ahead of a ModelForm: refuses an edit that would widen access."""
 
     _guarded = True
 
     def clean(self) -> Any:
-        cleaned = super().clean()  # type: ignore[misc]
-        form: Any = self
+        cleaned = super().clean()
         values = {
             name: value
-            for name, value in (form.cleaned_data or {}).items()
-            if name in form.fields and not form.fields[name].disabled
+            for name, value in (self.cleaned_data or {}).items()
+            if name in self.fields and not self.fields[name].disabled
         }
-        problems = widenings_of(form.instance, values)
+        problems = widenings_of(self.instance, values)
         if problems:
             raise ValidationError(
                 [f"Refused: {problem}. Issue a new credential instead." for problem in problems],
@@ -285,6 +295,7 @@ def guarded_form(form_class: Any, declare: bool = True) -> Any:
 
 @functools.cache
 def _guarded_changelist(changelist_class: type[ChangeList]) -> type[ChangeList]:
+    # Ignored: mypy takes no base class from a variable.
     class GuardedChangeList(changelist_class):  # type: ignore[valid-type,misc]
         """Never sorts on a secret, whatever column ``?o=`` names."""
 
@@ -300,44 +311,41 @@ def _guarded_changelist(changelist_class: type[ChangeList]) -> type[ChangeList]:
 # ---- The guard -------------------------------------------------------------------------------
 
 
-class SecretGuard:
+class SecretGuard(_AdminBase):
     """Put ahead of a ModelAdmin's or inline's own class by ``guard``: see the module."""
 
     model: type[Model]
 
     # ---- the changelist
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         if secret_path(self.model, lookup) or self._names_an_annotation(lookup, request):
             return False
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+        return super().lookup_allowed(lookup, value, request)
 
-    def _names_an_annotation(self, lookup: str, request: HttpRequest | None) -> bool:
+    def _names_an_annotation(self, lookup: str, request: HttpRequest) -> bool:
         first = lookup.split(LOOKUP_SEP, 1)[0]
         if field_named(self.model, first) is not None:
             return False
-        if request is not None:
-            queryset = self.get_queryset(request)  # type: ignore[attr-defined]
-            parameters = {
-                item.parameter_name
-                for item in self.get_list_filter(request)
-                if isinstance(item, type) and issubclass(item, SimpleListFilter)
-            }
-        else:
-            queryset, parameters = self.model._default_manager.all(), set()
+        queryset = self.get_queryset(request)
+        parameters = {
+            item.parameter_name
+            for item in self.get_list_filter(request)
+            if isinstance(item, type) and issubclass(item, SimpleListFilter)
+        }
         return first in queryset.query.annotations and first not in parameters
 
     def to_field_allowed(self, request: HttpRequest, to_field: str) -> bool:
         if secret_path(self.model, to_field):
             return False
-        return super().to_field_allowed(request, to_field)  # type: ignore[misc]
+        return super().to_field_allowed(request, to_field)
 
-    def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
-        fields = super().get_search_fields(request)  # type: ignore[misc]
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        fields = super().get_search_fields(request)
         return [name for name in fields if not secret_path(self.model, name.lstrip("^=@"))]
 
-    def get_list_filter(self, request: HttpRequest) -> Sequence[Any]:
-        items = super().get_list_filter(request)  # type: ignore[misc]
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        items = super().get_list_filter(request)
         return [item for item in items if not self._filters_a_secret(item)]
 
     def _filters_a_secret(self, item: Any) -> bool:
@@ -346,48 +354,53 @@ class SecretGuard:
             return is_secret_field(target)
         return isinstance(target, str) and secret_path(self.model, target)
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
-        columns = super().get_list_display(request)  # type: ignore[misc]
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        columns = super().get_list_display(request)
         return [c for c in columns if not (isinstance(c, str) and secret_path(self.model, c))]
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return _guarded_changelist(super().get_changelist(request, **kwargs))  # type: ignore[misc]
+        changelist = super().get_changelist(request, **kwargs)
+        # Ignored: mypy does not count a class as Hashable, which functools.cache asks for.
+        return _guarded_changelist(changelist)  # type: ignore[arg-type]
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        form = super().get_changelist_form(request, **kwargs)  # type: ignore[misc]
+        form = super().get_changelist_form(request, **kwargs)
         return guarded_form(form, declare=False)
 
     # ---- the change page
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # A read-only field prints its value; a secret is shown by its form field instead.
-        fields = super().get_readonly_fields(request, obj)  # type: ignore[misc]
+        fields = super().get_readonly_fields(request, obj)
         return [f for f in fields if not (isinstance(f, str) and secret_path(self.model, f))]
 
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str] | None:
         # An excluded field listed in the fieldsets would be printed as read-only on a
         # view-only page; kept in the form, it is shown by its safe widget.
-        exclude = super().get_exclude(request, obj)  # type: ignore[misc]
+        exclude = super().get_exclude(request, obj)
         if exclude is None:
             return None
         return [f for f in exclude if not (isinstance(f, str) and secret_path(self.model, f))]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        return guarded_form(super().get_form(request, obj, **kwargs))  # type: ignore[misc]
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        return guarded_form(super().get_form(request, obj, change=change, **kwargs))
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+        # Reached on inlines only, whose base (InlineModelAdmin) has get_formset.
+        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]  # see above
         return type(formset)(formset.__name__, (formset,), {"form": guarded_form(formset.form)})
 
     def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        inlines = super().get_inline_instances(request, obj)  # type: ignore[misc]
+        inlines = super().get_inline_instances(request, obj)
         return [guard(inline) for inline in inlines]
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
         # The form refuses these already; this holds for whatever else set the values.
         if widenings_of(obj):
             raise PermissionDenied("This edit would widen access.")
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         deleted = set(map(id, getattr(formset, "deleted_forms", [])))
@@ -395,7 +408,7 @@ class SecretGuard:
             if id(inline_form) not in deleted and inline_form.has_changed():
                 if widenings_of(inline_form.instance):
                     raise PermissionDenied("This edit would widen access.")
-        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        super().save_formset(request, form, formset, change)
 
 
 @functools.cache
@@ -410,22 +423,21 @@ def _guarded_class(cls: type) -> type:
 def guard(model_admin: Any) -> Any:
     """Puts SecretGuard ahead of the class of one ModelAdmin or inline instance."""
     if not isinstance(model_admin, SecretGuard):
-        model_admin.__class__ = _guarded_class(type(model_admin))
+        # Ignored: mypy does not count a class as Hashable, which functools.cache asks for.
+        model_admin.__class__ = _guarded_class(type(model_admin))  # type: ignore[arg-type]
     return model_admin
 
 
-class _GuardedSite:
+class _GuardedSite(_SiteBase):
     """Mixed in ahead of an AdminSite's class: guards every admin it registers."""
 
-    _registry: dict[type[Model], ModelAdmin]
-
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
-        super().register(model_or_iterable, admin_class, **options)  # type: ignore[misc]
+        super().register(model_or_iterable, admin_class, **options)
         self.guard_all()
 
-    def get_urls(self) -> list[Any]:
+    def get_urls(self) -> list[URLResolver | URLPattern]:
         self.guard_all()
-        return super().get_urls()  # type: ignore[misc]
+        return super().get_urls()
 
     def guard_all(self) -> None:
         for model_admin in self._registry.values():
@@ -441,8 +453,10 @@ def guard_site(site: AdminSite) -> AdminSite:
     """Guards every ModelAdmin of ``site``: the registered ones now, later ones as they come."""
     if not isinstance(site, _GuardedSite):
         # __class__, not type(): admin.site is a lazy proxy of the real site.
-        site.__class__ = _guarded_site_class(site.__class__)
-    site.guard_all()  # type: ignore[attr-defined]
+        # Ignored: mypy does not count a class as Hashable, which functools.cache asks for.
+        site.__class__ = _guarded_site_class(site.__class__)  # type: ignore[arg-type]
+    assert isinstance(site, _GuardedSite)
+    site.guard_all()
     return site
 
 

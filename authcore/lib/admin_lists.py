@@ -16,11 +16,11 @@ counting the table for "1,000,000 users" and the page links, most of the rest re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.contrib.admin import helpers
-from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -28,6 +28,8 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+
+from authcore.lib.admin_types import AnyPaginator
 
 COUNT_ESTIMATE_ABOVE = 500_000
 """Default of the ADMIN_COUNT_ESTIMATE_ABOVE setting."""
@@ -57,12 +59,12 @@ def estimated_rows(queryset: QuerySet[Any]) -> int | None:
     ):
         return None
     with connection.cursor() as cursor:
-        cursor.execute(_ESTIMATE_SQL, [connection.ops.quote_name(query.model._meta.db_table)])
+        cursor.execute(_ESTIMATE_SQL, [connection.ops.quote_name(queryset.model._meta.db_table)])
         row = cursor.fetchone()
     return None if row is None or row[0] is None else round(row[0])
 
 
-class EstimatedCountPaginator(Paginator):
+class EstimatedCountPaginator(AnyPaginator):
     """Counts exactly, except an unfiltered list of a very large PostgreSQL table.
 
     ``estimated`` tells the pagination template to say "about". The estimate moves with
@@ -107,7 +109,7 @@ class ReadOnlyMixin:
     ``obj`` is optional so the same methods serve an inline, which is asked with its parent.
     """
 
-    actions = None
+    actions: Sequence[Any] | None = None
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -348,7 +348,7 @@ def _jwt_problems(
                 " signing key",
             )
         )
-    if key_kind(issuer if isinstance(issuer, str) else None) != ACCOUNT:
+    if not isinstance(issuer, str) or key_kind(issuer) != ACCOUNT:
         problems.append(
             Problem(JWT_SIGNATURE_INVALID, f"iss {_short(issuer)} is not an account nkey")
         )
