@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -24,9 +24,13 @@ from django.utils.html import format_html, format_html_join
 
 from authcore.lib import nats_checks
 from authcore.lib.admin_lists import ReadOnlyMixin
+from authcore.lib.admin_types import AnyModelAdmin
 from authcore.lib.masking import mask_jwt
 from legacy.models import RowIssue
 from natscreds.models import NatsAccount, NatsAuthSession
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 CREDENTIALS, ACCOUNTS = "nats_user_credential", "nats_account"  # RowIssue sources
 
@@ -104,7 +108,7 @@ class NatsVerificationFilter(admin.SimpleListFilter):
     title = "NATS verification"
     parameter_name = "nats"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+    def lookups(self, request: HttpRequest, model_admin: AnyModelAdmin) -> list[tuple[str, str]]:
         return [
             ("passed", "passed every check"),
             ("flagged", "flagged"),
@@ -191,7 +195,7 @@ class AccountFlagFilter(admin.SimpleListFilter):
     title = "NATS verification"
     parameter_name = "nats"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+    def lookups(self, request: HttpRequest, model_admin: AnyModelAdmin) -> list[tuple[str, str]]:
         return [("passed", "passed every check"), ("flagged", "flagged")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -205,8 +209,12 @@ class AccountFlagFilter(admin.SimpleListFilter):
         return queryset
 
 
+class _UserTotal(TypedDict):
+    user_total: int
+
+
 @admin.register(NatsAccount)
-class NatsAccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class NatsAccountAdmin(ReadOnlyMixin, AnyModelAdmin):
     """NATS accounts, with how many users carry a credential of each; copied rows, changed
     only by the copy (and its reverse)."""
 
@@ -235,11 +243,12 @@ class NatsAccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[NatsAccount]:
-        return super().get_queryset(request).annotate(user_total=Count("users", distinct=True))
+        accounts: QuerySet[NatsAccount] = super().get_queryset(request)
+        return accounts.annotate(user_total=Count("users", distinct=True))
 
     @admin.display(description="users", ordering="user_total")
-    def user_count(self, obj: NatsAccount) -> int:
-        return obj.user_total  # type: ignore[attr-defined]
+    def user_count(self, obj: WithAnnotations[NatsAccount, _UserTotal]) -> int:
+        return obj.user_total
 
     @admin.display(description="JWT")
     def jwt_short(self, obj: NatsAccount) -> str | None:
@@ -268,7 +277,7 @@ class SessionStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+    def lookups(self, request: HttpRequest, model_admin: AnyModelAdmin) -> list[tuple[str, str]]:
         return [("open", "open"), ("closed", "closed"), ("expired", "expired, not closed")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -284,7 +293,7 @@ class SessionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(NatsAuthSession)
-class NatsAuthSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class NatsAuthSessionAdmin(ReadOnlyMixin, AnyModelAdmin):
     """NATS auth sessions, on the consolidated user and the account."""
 
     list_display = (

@@ -10,8 +10,8 @@ from django.apps.registry import Apps
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from legacy.catalog import REJECTED
 from legacy.engine.context import Context
-from legacy.engine.issues import REJECTED
 from legacy.engine.nats.checks import Audit
 from legacy.engine.nats.common import CREDENTIALS
 from legacy.engine.nats.verify import verify_and_audit

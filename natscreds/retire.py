@@ -335,10 +335,10 @@ def restore(
     with connection.cursor() as cursor:
         for statement in tabledef.create_statements(d):
             cursor.execute(statement)
-        if d.owner:
+        if (owner_statement := tabledef.owner_statement(d)) is not None:
             cursor.execute("SELECT current_user")
             if d.owner != cursor.fetchone()[0]:
-                cursor.execute(tabledef.owner_statement(d))
+                cursor.execute(owner_statement)
     _load(connection, d, directory / ROWS, batch)
     with connection.cursor() as cursor:
         for statement in tabledef.finish_statements(d):

@@ -153,8 +153,11 @@ def identifier(value: Any, what: str) -> str:
     return value
 
 
-def quote(name: str) -> str:
-    """A checked identifier in double quotes (Django's quote_name passes quoted text through)."""
+def quote(name: str | None) -> str:
+    """A checked identifier in double quotes (Django's quote_name passes quoted text through).
+
+    None, the name of an unnamed constraint, is refused like any other non-identifier.
+    """
     return f'"{identifier(name, "name")}"'
 
 
@@ -199,8 +202,11 @@ def default_sql(text: Any, vendor: str, column: str, sequence: Sequence | None) 
         return f"'{literal}'::{column_type(cast, vendor, where)}"
     if vendor == "postgresql" and (nextval := _NEXTVAL.fullmatch(value)):
         named = nextval.group(1).replace('"', "").split(".")
-        own = sequence is not None and named[-1] == sequence.name
-        if own and (len(named) == 1 or (len(named) == 2 and named[0] == sequence.schema)):
+        if (
+            sequence is not None
+            and named[-1] == sequence.name
+            and (len(named) == 1 or (len(named) == 2 and named[0] == sequence.schema))
+        ):
             return f"nextval('{sequence_name(sequence)}'::regclass)"
         raise DefinitionError(f"{where} {text!r} takes values from another sequence")
     raise DefinitionError(f"{where} {text!r} is not on the allow-list")
@@ -245,7 +251,7 @@ def _names(value: Any, allowed: Collection[str], what: str) -> tuple[str, ...]:
 
 
 def _action(value: Any, what: str) -> str:
-    if value not in ACTIONS:
+    if not isinstance(value, str) or value not in ACTIONS:
         raise DefinitionError(f"{what} {value!r} is not one of {', '.join(ACTIONS)}")
     return value
 
@@ -256,7 +262,7 @@ def _grants(value: Any, privileges: Collection[str], what: str) -> tuple[Grant, 
         item = _mapping(item, what)
         grantee = item.get("grantee")
         if grantee != PUBLIC:
-            identifier(grantee, f"{what}: grantee")
+            grantee = identifier(grantee, f"{what}: grantee")
         if item.get("privilege") not in privileges:
             raise DefinitionError(f"{what}: privilege {item.get('privilege')!r} is not allowed")
         grants.append(Grant(grantee, item["privilege"]))
@@ -547,10 +553,13 @@ def drop_referencing_statements(d: TableDef) -> list[str]:
 # ---- reading a table from the catalog --------------------------------------------------------
 
 
-def _rows(connection: BaseDatabaseWrapper, sql: str, params: list[Any] | None = None) -> list:
+def _rows(
+    connection: BaseDatabaseWrapper, sql: str, params: list[Any] | None = None
+) -> list[Any]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
-        return cursor.fetchall()
+        rows: list[Any] = cursor.fetchall()
+    return rows
 
 
 def describe(
