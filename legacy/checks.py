@@ -31,7 +31,8 @@ def check_legacy_table_names(app_configs: Any = None, **kwargs: Any) -> list[che
 def check_verified_sources(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Every name in LEGACY_VERIFIED_SOURCES is a source of people rows: a misspelt one
     would leave that source's merged rows held where the operator meant to trust them."""
-    from legacy.engine.trust import PEOPLE_SOURCES, unknown_verified_sources
+    from legacy.catalog import PEOPLE_SOURCES
+    from legacy.engine.trust import unknown_verified_sources
 
     unknown = unknown_verified_sources(getattr(settings, "LEGACY_VERIFIED_SOURCES", []))
     if not unknown:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import Group
@@ -18,8 +19,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import RoleGroup, User
+from legacy.catalog import DISMISSED, RELEASED
 from legacy.engine import SOURCES, CopyInProgress, copy_legacy
-from legacy.engine.trust import DISMISSED, RELEASED
 from legacy.models import Conflict, Hold
 
 # What a conflict's decision is recorded as.
@@ -38,7 +39,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def _stamp(queryset: QuerySet, decision: str, by: User) -> int:
+def _stamp(queryset: QuerySet[Any], decision: str, by: User) -> int:
     return queryset.update(decision=decision, decided_by=by, decided_at=timezone.now())
 
 
@@ -63,7 +64,7 @@ def _source_of(hold: Hold) -> str:
     return next(name for name, source in SOURCES.items() if hold.source in source.tables)
 
 
-def dismiss(items: Iterable[QuerySet], by: User) -> Outcome:
+def dismiss(items: Iterable[QuerySet[Any]], by: User) -> Outcome:
     """Keep items as they are, recorded as decided (a held item stays held)."""
     outcome = Outcome()
     for queryset in items:

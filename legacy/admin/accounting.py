@@ -16,10 +16,9 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from accounts.models import User, UserOrigin
-from legacy.admin.engine_sql import ReadingContext, as_expression, column
-from legacy.engine.issues import REJECTED, WARNING
+from legacy.admin.engine_sql import ReadingContext, as_expression, column, column_name
+from legacy.catalog import LEGACY_MODELS, REJECTED, WARNING
 from legacy.engine.nats import SUPERSEDED
-from legacy.engine.schema import LEGACY_MODELS
 from legacy.engine.sql import Params
 from legacy.engine.trust import held_rows, holds_supported
 from legacy.engine.verify import unaccounted
@@ -102,7 +101,7 @@ class Accounting:
         """The accounting of legacy table ``key``; None where no copy step reads it."""
         target = COPY_TARGETS.get(key)
         model = target.resolve() if target is not None else None
-        return None if model is None else cls(key, target, model)
+        return None if target is None or model is None else cls(key, target, model)
 
     @staticmethod
     def _legacy_id() -> Cast:
@@ -112,7 +111,7 @@ class Accounting:
         """What the copy wrote for the outer row: its origins, or its copied rows."""
         if self.target.kind == PEOPLE:
             return UserOrigin.objects.filter(source=self.key, legacy_id=self._legacy_id())
-        lookup = {self.target.field: self._legacy_id()}
+        lookup: dict[str, Any] = {self.target.field: self._legacy_id()}
         if self.target.kind == ROWS:
             lookup["legacy_source"] = self.key
         return self.model._default_manager.filter(**lookup)
@@ -201,7 +200,7 @@ class Accounting:
             return f"SELECT o.legacy_id FROM {origin} o WHERE o.source = %(source)s"
         if self.target.kind == CARRIED:
             user, issue = ctx.table_of(self.target.model), ctx.table_of("legacy.RowIssue")
-            field = ctx.dialect.quote(self.model._meta.get_field(self.target.field).column)
+            field = ctx.dialect.quote(column_name(self.model, self.target.field))
             params.values["superseded"] = SUPERSEDED
             ids = (
                 f"SELECT u.{field} AS legacy_id FROM {user} u WHERE u.{field} IS NOT NULL"
@@ -243,6 +242,7 @@ class CopyStatusFilter(admin.SimpleListFilter):
         return [(status, COPY_STATUSES[status]) for status in statuses]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.accounting is not None and self.value() in self.accounting.statuses():
-            return queryset.filter(self.accounting.condition(self.value(), request))
+        value = self.value()
+        if self.accounting is not None and value in self.accounting.statuses():
+            return queryset.filter(self.accounting.condition(value, request))
         return queryset

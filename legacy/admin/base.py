@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.db import connections, models, router
 from django.http import HttpRequest
@@ -15,7 +14,9 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from authcore.lib.admin_lists import EstimatedCountPaginator, ReadOnlyMixin
-from legacy.engine.schema import LEGACY_MODELS, LegacyTable, find_tables
+from authcore.lib.admin_types import AnyModelAdmin
+from legacy.catalog import LEGACY_MODELS
+from legacy.engine.schema import LegacyTable, find_tables
 from legacy.engine.sql import Dialect
 from legacy.models import CopyRun
 
@@ -23,7 +24,7 @@ TABLE_KEYS = {name: key for key, name in LEGACY_MODELS.items()}
 """Legacy model name -> its table key (the table's name in legacy-schema.md)."""
 
 
-class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyMixin, AnyModelAdmin):
     """Viewable by staff with the view permission; never added to, changed or deleted.
 
     These tables run to millions of rows: a page counts its rows once, not a second time
@@ -44,8 +45,9 @@ def found_tables(request: HttpRequest, alias: str) -> dict[str, LegacyTable]:
     Looked up once per request and kept on the request: cheap enough, and never stale,
     since a deployment may gain or lose a legacy table at any time.
     """
-    found = getattr(request, "_legacy_tables", None)
+    found: dict[str, dict[str, LegacyTable]] | None = getattr(request, "_legacy_tables", None)
     if found is None:
+        # Ignored: a per-request cache, kept on the request where HttpRequest declares none.
         found = request._legacy_tables = {}  # type: ignore[attr-defined]
     if alias not in found:
         connection = connections[alias]
@@ -91,9 +93,9 @@ def legacy_row_url(source: str, legacy_id: str, site_name: str = "admin") -> str
     return change_url(apps.get_model("legacy", name), legacy_id, site_name)
 
 
-def legacy_row_link(source: str, legacy_id: str | None, site_name: str = "admin") -> str:
+def legacy_row_link(source: str | None, legacy_id: str | None, site_name: str = "admin") -> str:
     """``source#legacy_id``, linked to the legacy row's page where there is one."""
-    if legacy_id is None:
+    if source is None or legacy_id is None:
         return "—"
     url = legacy_row_url(source, legacy_id, site_name)
     label = f"{source}#{legacy_id}"

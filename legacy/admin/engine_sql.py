@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldError
 from django.db import connections, models
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
@@ -59,7 +60,7 @@ def positional(sql: str, params: Params) -> tuple[str, list[Any]]:
     return _PLACEHOLDER.sub(take, sql), values
 
 
-def as_expression(sql: str, params: Params, output_field: models.Field) -> RawSQL:
+def as_expression(sql: str, params: Params, output_field: models.Field[Any, Any]) -> RawSQL:
     """Engine SQL as an ORM expression (a filter, when ``output_field`` is boolean)."""
     return RawSQL(*positional(sql, params), output_field=output_field)
 
@@ -68,6 +69,13 @@ def column(ctx: Context, model: type[models.Model], field_path: str) -> str:
     """``model``'s column for ``field_path`` as the engine writes one: quoted, qualified by
     the table (the alias Django gives a changelist's own table)."""
     d = ctx.dialect
+    return f"{d.quote(model._meta.db_table)}.{d.quote(column_name(model, field_path))}"
+
+
+def column_name(model: type[models.Model], field_path: str) -> str:
+    """The column of ``model``'s field ``field_path`` (``pk`` for the primary key)."""
     opts = model._meta
-    name = (opts.pk if field_path == "pk" else opts.get_field(field_path)).column
-    return f"{d.quote(model._meta.db_table)}.{d.quote(name)}"
+    found = opts.pk if field_path == "pk" else opts.get_field(field_path)
+    if not isinstance(found, models.Field) or not found.column:
+        raise FieldError(f"{opts.label}.{field_path} has no column of its own")
+    return found.column

@@ -10,8 +10,8 @@ a password hash shows only its format. Every legacy row also shows what the copy
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
@@ -28,6 +28,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from authcore.lib import hash_formats
 from authcore.lib.masking import mask_digest
 from authcore.lib.secret_fields import is_secret, secret_fields_of
@@ -41,10 +42,24 @@ from legacy.admin.base import (
     legacy_row_link,
 )
 from legacy.admin.engine_sql import ReadingContext, as_expression, column
+from legacy.catalog import REJECTED, WARNING
 from legacy.engine import people
-from legacy.engine.issues import REJECTED, WARNING
 from legacy.engine.sql import Params
 from legacy.models import Conflict, RowIssue
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _CopyAnnotations(TypedDict):
+    """What ``Accounting.annotations`` puts on each legacy row of a changelist page."""
+
+    copy_legacy_id: str
+    copy_became: Any
+    copy_created: bool
+    copy_merged: bool
+    copy_rejected: bool
+    copy_warned: bool
 
 PASSWORD_VALUE = "legacy_password_value"
 """Annotation carrying the stored password hash, whatever its column is called."""
@@ -85,9 +100,10 @@ class LegacyRoleFilter(admin.FieldListFilter):
     ) -> None:
         self.lookup_kwarg = f"{field_path}_group"
         super().__init__(field, request, params, model, model_admin, field_path)
-        self.lookup_val = self.used_parameters.get(self.lookup_kwarg)
-        if isinstance(self.lookup_val, list):
-            self.lookup_val = self.lookup_val[-1] if self.lookup_val else None
+        value = self.used_parameters.get(self.lookup_kwarg)
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        self.lookup_val: str | None = value if isinstance(value, str) else None
         self.title = f"{self.title} (as a group)"
         self.key = role_key(request, model, field_path)
         self.groups = list(
@@ -96,7 +112,7 @@ class LegacyRoleFilter(admin.FieldListFilter):
             .values_list("name", flat=True)
         )
 
-    def expected_parameters(self) -> list[str]:
+    def expected_parameters(self) -> list[str | None]:
         return [self.lookup_kwarg]
 
     def _condition(self, value: str) -> Q:
@@ -220,7 +236,7 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
             queryset = queryset.annotate(**self.accounting.annotations())
         return queryset
 
-    def get_list_select_related(self, request: HttpRequest) -> Sequence[str]:
+    def get_list_select_related(self, request: HttpRequest) -> tuple[str, ...]:
         # A join would hide rows whose key points nowhere (INNER JOIN on a non-null key), and
         # legacy keys are not guaranteed: the rows a link points at are prefetched instead.
         return ()
@@ -236,7 +252,7 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
             and legacy_columns(request, field.related_model) is not None
         ]
 
-    def _prefetch(self, request: HttpRequest, fk_name: str) -> Prefetch:
+    def _prefetch(self, request: HttpRequest, fk_name: str) -> Prefetch[Any]:
         """One query per page for the rows behind ``fk_name``: their key and label only."""
         related = self.model._meta.get_field(fk_name).related_model
         related_columns = legacy_columns(request, related) or frozenset()
@@ -260,7 +276,7 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
 
     # ---- what is shown, per request
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         columns = legacy_columns(request, self.model) or frozenset()
         shown = [name for name in self.list_display if self._shows(name, columns)]
         if self.accounting is None:
@@ -268,15 +284,15 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
         # Early in the row: wide legacy lists scroll, and this is what people look for.
         return [*shown[:2], "copy_status", *shown[2:]]
 
-    def get_list_filter(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
         columns = legacy_columns(request, self.model) or frozenset()
         shown = [name for name in self.list_filter if self._shows(name, columns)]
         return [CopyStatusFilter, *shown] if self.accounting is not None else shown
 
-    def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
         return [path for path in self.search_fields if self._searchable(request, path)]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         columns = legacy_columns(request, self.model) or frozenset()
         names: list[str] = []
         for field in self.model._meta.concrete_fields:
@@ -292,7 +308,7 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
                 names.append(name)
         return names
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*self.get_fields(request, obj), "copy_outcome"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[tuple[Any, Any]]:
@@ -379,7 +395,7 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.display(description="copy")
-    def copy_status(self, obj: models.Model) -> str:
+    def copy_status(self, obj: WithAnnotations[models.Model, _CopyAnnotations]) -> str:
         """Copied / merged (linked to what it became), rejected (linked to why), or neither."""
         accounting = self.accounting
         assert accounting is not None
@@ -404,7 +420,7 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
         return format_html_join(", ", "{}", ((part,) for part in parts))
 
     @admin.display(description="what the copy made of it")
-    def copy_outcome(self, obj: models.Model) -> str:
+    def copy_outcome(self, obj: WithAnnotations[models.Model, _CopyAnnotations]) -> str:
         """The consolidated row this row became, or every recorded reason why it did not."""
         accounting = self.accounting
         if accounting is None:
@@ -422,7 +438,12 @@ class ReadOnlyLegacyAdmin(ReadOnlyAdmin):
                     "url": change_url(became_obj, became_obj.pk, site),
                     "verbose_name": became_obj._meta.verbose_name,
                 }
-                if accounting.target.kind == PEOPLE and not obj.copy_created:
+                # A person row that lost the merge: link the row that won it.
+                if (
+                    accounting.target.kind == PEOPLE
+                    and isinstance(became_obj, User)
+                    and not obj.copy_created
+                ):
                     winner = legacy_row_link(became_obj.legacy_source, became_obj.legacy_id, site)
         issues = list(RowIssue.objects.filter(source=self.table_key, legacy_id=legacy_id))
         conflicts = Conflict.objects.filter(source=self.table_key, legacy_id=legacy_id)

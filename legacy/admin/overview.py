@@ -6,21 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from authcore.lib.admin_types import AnyModelAdmin
 from legacy.admin.accounting import COPY_STATUSES
 from legacy.admin.base import changelist_url, issues_url, legacy_columns
 from legacy.admin.legacy_table import ReadOnlyLegacyAdmin
-from legacy.engine.schema import LEGACY_MODELS
+from legacy.catalog import LEGACY_MODELS
 from legacy.models import Conflict, CopyRun
 
 
-def overview_page(runs_admin: admin.ModelAdmin, request: HttpRequest) -> TemplateResponse:
+def overview_page(runs_admin: AnyModelAdmin, request: HttpRequest) -> TemplateResponse:
     """Per legacy table that exists: rows, and how many were copied, merged, rejected,
     warned about, or are not accounted for (a few queries per table, whatever its rows).
 

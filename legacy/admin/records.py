@@ -24,9 +24,8 @@ from legacy.admin.base import (
     run_link,
 )
 from legacy.admin.overview import overview_page
-from legacy.engine.issues import REJECTED
+from legacy.catalog import LEGACY_MODELS, REJECTED
 from legacy.engine.report import TableResult
-from legacy.engine.schema import LEGACY_MODELS
 from legacy.models import Conflict, CopyRun, RowIssue
 
 REPORT_COLUMNS = tuple(field.name for field in fields(TableResult))
@@ -86,7 +85,7 @@ def report_view(run: CopyRun, site_name: str = "admin") -> dict[str, Any]:
             {"report": run.report, "verification": run.verification}, indent=2, sort_keys=True
         ),
         "issues_url": f"{reverse(f'{site_name}:legacy_rowissue_changelist')}?"
-        + urlencode({"run__id__exact": run.pk, "kind": "all"}),
+        + urlencode({"run__id__exact": str(run.pk), "kind": "all"}),
         "conflicts_url": f"{reverse(f'{site_name}:legacy_conflict_changelist')}?"
         + urlencode({"run__id__exact": run.pk}),
     }
@@ -187,7 +186,8 @@ class CopyRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="conflicts")
     def conflicts(self, run: CopyRun) -> int:
-        return (run.report or {}).get("conflicts", 0)
+        conflicts: int = (run.report or {}).get("conflicts", 0)
+        return conflicts
 
     @admin.display(description="duration")
     def duration(self, run: CopyRun) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import HttpRequest
@@ -48,7 +49,7 @@ class DecisionFilter(admin.SimpleListFilter):
             (review.KEPT, "authcore's value kept"),
         ]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if value is None:
             return queryset
@@ -64,9 +65,16 @@ class ServiceFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [(name, name) for name in SOURCES]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         source = SOURCES.get(self.value() or "")
         return queryset if source is None else queryset.filter(source__in=source.tables)
+
+
+def _staff(request: HttpRequest) -> User:
+    """Who is deciding: the signed-in user of an admin request (the admin lets no one else in)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
 
 
 @admin.register(ReviewItem)
@@ -108,7 +116,7 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("legacy.decide_reviewitem")
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # "Person": the lines of one user, linked from the user's page.
         return lookup in ("user__id__exact", "user") or super().lookup_allowed(
             lookup, value, request
@@ -120,9 +128,9 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
 
     @admin.display(description="person", ordering="user__email")
     def person(self, item: ReviewItem) -> str:
-        if item.user_id is None:
+        if item.user is None:
             return "—"
-        return format_html('<a href="?user__id__exact={}">{}</a>', item.user_id, item.user.email)
+        return format_html('<a href="?user__id__exact={}">{}</a>', item.user.pk, item.user.email)
 
     @admin.display(description="detail")
     def detail_shown(self, item: ReviewItem) -> str:
@@ -137,13 +145,13 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
         who = item.decided_by.email if item.decided_by else "a run (source declared verified)"
         return f"{item.decision} by {who}, {item.decided_at:%Y-%m-%d %H:%M}"
 
-    def _of_kind(self, queryset: QuerySet[ReviewItem], kind: str) -> QuerySet:
+    def _of_kind(self, queryset: QuerySet[ReviewItem], kind: str) -> QuerySet[Any]:
         ids = queryset.filter(kind=kind).values_list("item_id", flat=True)
         return TABLES[kind].objects.filter(pk__in=list(ids))
 
     def _log(self, request: HttpRequest, queryset: QuerySet[ReviewItem], what: str) -> None:
         LogEntry.objects.log_actions(
-            user_id=request.user.pk,
+            user_id=_staff(request).pk,
             queryset=list(queryset),
             action_flag=CHANGE,
             change_message=what,
@@ -160,13 +168,13 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
         chosen = queryset.filter(kind=ReviewItem.Kind.HELD)
         self._log(request, chosen, "released")
         held = self._of_kind(chosen, ReviewItem.Kind.HELD)
-        self._tell(request, review.release(held, request.user), "released")
+        self._tell(request, review.release(held, _staff(request)), "released")
 
     @admin.action(description="Dismiss: keep as they are, decided", permissions=["decide"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[ReviewItem]) -> None:
         chosen = queryset.filter(decision="")
         self._log(request, chosen, "dismissed")
-        outcome = review.dismiss([self._of_kind(chosen, kind) for kind in TABLES], request.user)
+        outcome = review.dismiss([self._of_kind(chosen, kind) for kind in TABLES], _staff(request))
         self._tell(request, outcome, "dismissed")
 
     @admin.action(
@@ -175,7 +183,7 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
     def take_legacy_value(self, request: HttpRequest, queryset: QuerySet[ReviewItem]) -> None:
         chosen = queryset.filter(kind=ReviewItem.Kind.CONFLICT, decision="")
         conflicts = self._of_kind(chosen, ReviewItem.Kind.CONFLICT)
-        outcome = review.take_legacy_value(conflicts, request.user)
+        outcome = review.take_legacy_value(conflicts, _staff(request))
         self._log(request, chosen.filter(reason__in=review.TAKEABLE_FIELDS), "legacy value taken")
         self._tell(request, outcome, "given the legacy value")
 
@@ -184,4 +192,5 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
         chosen = queryset.filter(kind=ReviewItem.Kind.CONFLICT, decision="")
         self._log(request, chosen, "authcore's value kept")
         conflicts = self._of_kind(chosen, ReviewItem.Kind.CONFLICT)
-        self._tell(request, review.keep_authcore_value(conflicts, request.user), "kept as they are")
+        outcome = review.keep_authcore_value(conflicts, _staff(request))
+        self._tell(request, outcome, "kept as they are")
