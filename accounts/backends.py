@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import get_hasher, identify_hasher, make_password
 from django.http import HttpRequest
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-class LockoutBackend(AxesStandaloneBackend):
+
+# Ignored: django-axes ships without type information (no py.typed), so its class is Any.
+class LockoutBackend(AxesStandaloneBackend):  # type: ignore[misc]
     """django-axes' lockout check, for logins that come with a request.
 
     ``authenticate(None, ...)`` (a script, a management command) has no client to lock
@@ -29,7 +32,9 @@ class LockoutBackend(AxesStandaloneBackend):
     ) -> None:
         if request is None:
             return None
-        return super().authenticate(request, username, password, **kwargs)
+        # Returns nothing, or raises PermissionDenied for a locked-out client.
+        super().authenticate(request, username, password, **kwargs)
+        return None
 
 
 def _check_is_not_hardened(encoded: str) -> bool:
@@ -64,7 +69,7 @@ class EmailBackend(ModelBackend):
         username: str | None = None,
         password: str | None = None,
         **kwargs: Any,
-    ) -> AbstractBaseUser | None:
+    ) -> User | None:
         user_model = get_user_model()
         if username is None:
             username = kwargs.get(user_model.USERNAME_FIELD)

@@ -20,12 +20,15 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.hashers import BasePasswordHasher, BCryptPasswordHasher, mask_hash
 from django.utils.translation import gettext_noop as _
 
 from authcore.lib import hash_formats
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 __all__ = [
     "BCRYPT_MAX_PASSWORD_BYTES",
@@ -50,8 +53,13 @@ def _bcrypt_password(password: str) -> bytes:
 class _LegacyPasswordHasher(BasePasswordHasher):
     """Common frame: unwrap ``<algorithm>$<legacy hash>``, check it, never raise."""
 
+    algorithm: str
     format_name: ClassVar[str]
     """The ``hash_formats`` census label of the legacy hashes this hasher verifies."""
+
+    if TYPE_CHECKING:
+        # Django's, missing from django-stubs: imports ``library`` once, with a clear error.
+        def _load_library(self) -> Any: ...
 
     def _legacy_hash(self, encoded: str) -> str:
         """The legacy hash inside ``encoded``; ValueError unless it is exactly the format."""
@@ -100,7 +108,7 @@ class _LegacyPasswordHasher(BasePasswordHasher):
         """The hash's parts (``algorithm``, ``salt``, ``hash``, ...); ValueError if malformed."""
         return {"algorithm": self.algorithm, **self._decode(self._legacy_hash(encoded))}
 
-    def safe_summary(self, encoded: str) -> dict[str, Any]:
+    def safe_summary(self, encoded: str) -> dict[StrOrPromise, Any]:
         """What the admin shows: parameters in clear, salt and hash masked. Never raises."""
         try:
             decoded = self.decode(encoded)
@@ -146,7 +154,7 @@ class LegacyArgon2PasswordHasher(_LegacyPasswordHasher):
         # PasswordHasher().verify reads type and parameters from the hash itself; it raises
         # VerifyMismatchError for a wrong password and other Argon2Errors for bad hashes.
         try:
-            return argon2.PasswordHasher().verify(legacy, password)
+            return bool(argon2.PasswordHasher().verify(legacy, password))
         except argon2.exceptions.VerificationError:
             return False
 
@@ -279,6 +287,10 @@ class TruncatingBCryptPasswordHasher(BCryptPasswordHasher):
     for longer passwords (a server error at login). Same algorithm name, so it replaces
     ``django.contrib.auth.hashers.BCryptPasswordHasher`` in PASSWORD_HASHERS.
     """
+
+    if TYPE_CHECKING:
+        # Django's, missing from django-stubs (see _LegacyPasswordHasher).
+        def _load_library(self) -> Any: ...
 
     def encode(self, password: str, salt: bytes | str) -> str:
         bcrypt = self._load_library()

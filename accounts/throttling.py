@@ -7,9 +7,10 @@ the API's login) both count by the values these functions give, in the shared ca
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
+from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
 # One IPv6 host usually holds a whole /64: counted one by one, its addresses would give
@@ -24,7 +25,8 @@ def client_address(request: HttpRequest) -> str | None:
 
     An IPv6 address stands for its /64 network.
     """
-    ident = BaseThrottle().get_ident(request)
+    # get_ident reads request.META only, which Django's requests have as DRF's do.
+    ident = BaseThrottle().get_ident(cast(Request, request))
     if not ident:
         return None
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -25,8 +25,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import AuthUser
 from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
 from rest_framework_simplejwt.utils import aware_utcnow, datetime_to_epoch, get_md5_hash_password
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 AUTH_TIME_CLAIM = "auth_time"
 """When the password login that began this chain of refresh tokens happened (epoch)."""
@@ -41,8 +45,9 @@ class RefreshToken(SimpleRefreshToken):
     """simplejwt's refresh token, bound to its login's time and its user's password."""
 
     @classmethod
-    def for_user(cls, user: AbstractBaseUser) -> RefreshToken:
-        token = super().for_user(user)
+    def for_user(cls, user: AuthUser) -> Self:
+        # simplejwt builds ``cls(...)``; through super() mypy sees only its own class.
+        token = cast(Self, super().for_user(user))
         token[AUTH_TIME_CLAIM] = token["iat"]
         return token
 
@@ -100,8 +105,8 @@ def end_refresh_tokens_of(user_ids: Iterable[Any]) -> int:
 
 
 def end_tokens_when_access_changes(
-    sender: type[AbstractBaseUser],
-    instance: AbstractBaseUser,
+    sender: type[User],
+    instance: User,
     raw: bool = False,
     using: str | None = None,
     update_fields: frozenset[str] | None = None,
