@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 PEOPLE = "people"  # rows of people: one user per address
 OWNED = "owned"  # rows a person row owns, each copied onto that person's user
+MEMBERSHIPS = "memberships"  # the report's name for users.client_id (a tenant membership)
 TENANTS = "tenants"  # the auth service's clients
 NATS_ACCOUNTS = "nats_accounts"
 NATS_CREDENTIALS = "nats_credentials"  # moved onto the user, one winner per person

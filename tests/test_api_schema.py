@@ -34,6 +34,23 @@ def test_schema_lists_the_endpoints(schema):
         "/api/auth/logout",
         "/api/auth/logout-all",
         "/api/tenants/{slug}/users",
+        "/api/auth/signup",
+        "/api/auth/verify",
+        "/api/auth/verify/request",
+        "/api/auth/password/forgot",
+        "/api/auth/password/reset",
+        "/api/auth/password/change",
+        "/api/tenants",
+        "/api/tenants/{slug}/users/{email}",
+        "/api/tenants/{slug}/invitations",
+        "/fu_auth/jwt/login",
+        "/fu_auth/jwt/logout",
+        "/fu_auth/register",
+        "/fu_auth/forgot-password",
+        "/fu_auth/reset-password",
+        "/fu_auth/request-verify-token",
+        "/fu_auth/verify",
+        "/fu_auth/users/me",
     }
 
 

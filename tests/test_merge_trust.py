@@ -360,3 +360,18 @@ def test_a_held_key_is_not_the_users_to_see_or_revoke(squatted):
     assert [key["prefix"] for key in listed] == ["victims-"]
     assert bearer(access).post(f"/api/keys/{held.pk}/revoke").status_code == 404
     assert ApiKey.objects.get(pk=held.pk).revoked_at is None
+
+
+def test_a_sign_up_here_gets_nothing_of_a_legacy_row_of_its_address(legacy):
+    """Someone signs up in authcore under an address first; the old service's row of that
+    address, copied later, proves nothing about them: its key is held, its password unused."""
+    squatter = User.objects.create_user("victim@corp.test", "squatters-own")
+    victim = legacy.user("Victim@corp.test", "victims-pw")
+    legacy.api_key(victim, "victims-token")
+
+    copy_legacy(apps)
+
+    assert User.objects.get() == squatter
+    assert not logs_in("victim@corp.test", "victims-pw")
+    assert bearer("victims-token").get("/api/me").status_code == 401
+    assert Hold.objects.get().kind == "api_key"

@@ -42,7 +42,7 @@ from legacy.engine.report import Verification
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 from legacy.engine.trust import (
-    count_held,
+    copied_when_held,
     held_reason,
     held_rows,
     holds_supported,
@@ -171,7 +171,7 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
     result = ctx.report.table(table.key)
     result.rows = ctx.legacy_rows(table)
     params = ctx.params(source=table.key, owner_source=spec.owner_source)
-    if _copied_when_held(ctx, spec):
+    if copied_when_held(ctx, spec.target):
         result.released += unhold_released(ctx, spec.target, table.key)
     # One pass over the legacy table; the steps below read the staged rows.
     staged = ctx.stage(
@@ -188,16 +188,8 @@ def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
     ctx.planner.grown(spec.target)
     result.rejected = count_issues(ctx, table.key, REJECTED)
     result.warnings = count_issues(ctx, table.key, WARNING)
-    result.held = count_held(ctx, table.key)
-    # Held keys and sessions are copied (counted in copied); held profiles are not.
-    not_copied = 0 if _copied_when_held(ctx, spec) else result.held
-    result.already_done = max(result.rows - result.rejected - result.copied - not_copied, 0)
-
-
-def _copied_when_held(ctx: Context, spec: OwnedRows) -> bool:
-    """Whether a held row is copied, marked ``held`` (keys, sessions), or left out."""
-    fields = {f.name for f in ctx.model(spec.target)._meta.get_fields()}
-    return holds_supported(ctx) and "held" in fields
+    # Less the rows held and not copied, which the run's end counts (trust.note_held).
+    result.already_done = max(result.rows - result.rejected - result.copied, 0)
 
 
 # Rows of one table the database may refuse before the copy stops (``RefusedRows``).
@@ -313,7 +305,7 @@ def _copy_chunk(
         )
     names = list(spec.values) + ([spec.digest[0]] if spec.digest else [])
     taken = "n.reject_reason IS NULL"
-    if _copied_when_held(ctx, spec):
+    if copied_when_held(ctx, spec.target):
         names.append("held")
     elif holds_supported(ctx):
         taken += " AND n.hold IS NULL"

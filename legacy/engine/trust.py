@@ -18,7 +18,14 @@ from django.apps.registry import Apps
 from django.conf import settings
 
 from legacy.catalog import DISMISSED as DISMISSED  # re-exported for the review queue
-from legacy.catalog import PEOPLE_SOURCES, RELEASED, UNPROVEN_MERGE
+from legacy.catalog import (
+    MEMBERSHIP_HOLD,
+    MEMBERSHIPS,
+    PEOPLE_SOURCES,
+    RELEASED,
+    TABLES,
+    UNPROVEN_MERGE,
+)
 from legacy.engine.context import Context
 from legacy.engine.sql import Params
 
@@ -148,19 +155,6 @@ def unhold_released(ctx: Context, label: str, source: str) -> int:
     )
 
 
-def count_held(ctx: Context, source: str) -> int:
-    """Rows of table ``source`` held now (undecided or dismissed)."""
-    if not holds_supported(ctx):
-        return 0
-    hold = ctx.table_of("legacy.Hold")
-    params = ctx.params(source=source)
-    return ctx.rows(
-        f"SELECT COUNT(*) FROM {hold} WHERE source = %(source)s"
-        f" AND decision <> {params.add(RELEASED)}",
-        params,
-    )[0][0]
-
-
 def held_rows(ctx: Context, source: str, params: Params, columns: str = "h.legacy_id") -> str:
     """SQL: ``columns`` of the holds ``h`` of table ``source`` in force (not released)."""
     hold = ctx.table_of("legacy.Hold")
@@ -225,12 +219,48 @@ def held_merged_rows(ctx: Context) -> dict[str, int]:
 
 
 def note_held(ctx: Context) -> None:
-    """Say in the report how many merged rows are held per source, and what to do."""
+    """Count the held rows of each table in the report (one pass over the holds, once a
+    run), and say how many merged rows are held per source, and what to do."""
     counts = held_merged_rows(ctx)
     ctx.report.held_merged_rows = counts
+    for key, held in _held_per_table(ctx).items():
+        if key in ctx.report.tables:
+            result = ctx.report.table(key)
+            result.held = held
+            # Held keys and sessions are copied (counted in copied); the rest are not.
+            if not (key in _BECOMES and copied_when_held(ctx, _BECOMES[key])):
+                result.already_done = max(result.already_done - held, 0)
     if counts:
         each = ", ".join(f"{source} {count}" for source, count in counts.items())
         ctx.report.notes.append(
             f"held for review: the items of merged rows whose address was never proven"
             f" ({each}); they grant nothing until released. To let them through, {HOW_TO_VERIFY}"
         )
+
+
+def copied_when_held(ctx: Context, label: str) -> bool:
+    """Whether a held row of model ``label`` is copied, marked ``held`` (keys, sessions: they
+    belong to the user but never authenticate), or not attached at all."""
+    fields = {f.name for f in ctx.model(label)._meta.get_fields()}
+    return holds_supported(ctx) and "held" in fields
+
+
+_BECOMES = {spec.key: spec.becomes for spec in TABLES}
+
+
+def _held_per_table(ctx: Context) -> dict[str, int]:
+    """Rows held now per report table (memberships are the users table's client_id)."""
+    if not holds_supported(ctx):
+        return {}
+    hold = ctx.table_of("legacy.Hold")
+    params = ctx.params()
+    rows = ctx.rows(
+        f"SELECT source, kind, COUNT(*) FROM {hold} WHERE decision <> {params.add(RELEASED)}"
+        f" GROUP BY source, kind",
+        params,
+    )
+    counts: dict[str, int] = {}
+    for source, kind, count in rows:
+        key = MEMBERSHIPS if kind == MEMBERSHIP_HOLD else source
+        counts[key] = counts.get(key, 0) + count
+    return counts
