@@ -5,7 +5,7 @@ says why).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -28,13 +28,23 @@ from accounts.models import (
     UserOrigin,
 )
 from authcore.lib.admin_lists import DirectActionCheckbox, EstimatedCountPaginator, ReadOnlyMixin
+from authcore.lib.admin_types import AnyModelAdmin, AnyTabularInline
 from authcore.lib.masking import mask_digest
 from legacy.admin import legacy_row_link
 
 # ---- What belongs to users ------------------------------------------------------------------
 
 
-class CopiedRowsViewOnly:
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # Put ahead of a ModelAdmin: to the type checker it is one, so super() is checked.
+    _CopiedRowsBase = AnyModelAdmin
+else:
+    _CopiedRowsBase = object
+
+
+class CopiedRowsViewOnly(_CopiedRowsBase):
     """Rows the copy made are its record (``--verify`` compares them): view only.
 
     Rows created in authcore stay editable. Bulk deletion is off, since it would take
@@ -44,21 +54,21 @@ class CopiedRowsViewOnly:
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.legacy_source:
             return False
-        return super().has_change_permission(request, obj)  # type: ignore[misc]
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.legacy_source:
             return False
-        return super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return super().has_delete_permission(request, obj)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)  # type: ignore[misc]
+        actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(DirectActionCheckbox, admin.ModelAdmin):
+class ApiKeyAdmin(DirectActionCheckbox, AnyModelAdmin):
     """API keys: new keys come from the API, so there is no add page here.
 
     An edit may deactivate, revoke, shorten or rename a key, or drop some of its scopes;
@@ -120,7 +130,7 @@ class ApiKeyAdmin(DirectActionCheckbox, admin.ModelAdmin):
 
 
 @admin.register(Profile)
-class ProfileAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
+class ProfileAdmin(CopiedRowsViewOnly, AnyModelAdmin):
     """Profiles (one per user)."""
 
     list_display = ("user", "timezone", "locale", "phone", "copied_from")
@@ -151,7 +161,7 @@ class SessionStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+    def lookups(self, request: HttpRequest, model_admin: AnyModelAdmin) -> list[tuple[str, str]]:
         return [("active", "active"), ("expired", "expired"), ("revoked", "revoked")]
 
     def queryset(
@@ -168,7 +178,7 @@ class SessionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(LoginSession)
-class LoginSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LoginSessionAdmin(ReadOnlyMixin, AnyModelAdmin):
     """Login sessions, view only: logins make them and their token is only a digest here."""
 
     list_display = (
@@ -220,7 +230,7 @@ class CopiedTenantMembershipInline(CopiedMembershipInline):
     verbose_name_plural = "members copied from legacy tables"
 
 
-class TenantMembershipInline(admin.TabularInline):
+class TenantMembershipInline(AnyTabularInline):
     """A tenant's members added in authcore (none can be added to a copied tenant)."""
 
     model = Membership
@@ -247,8 +257,12 @@ class TenantMembershipInline(admin.TabularInline):
         return not self._copied_tenant(obj) and super().has_delete_permission(request, obj)
 
 
+class _MemberTotal(TypedDict):
+    member_total: int
+
+
 @admin.register(Tenant)
-class TenantAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
+class TenantAdmin(CopiedRowsViewOnly, AnyModelAdmin):
     """Tenants and their members."""
 
     list_display = ("name", "slug", "is_active", "member_count", "copied_from", "created_at")
@@ -264,14 +278,11 @@ class TenantAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
         return self.inlines if obj is not None else (TenantMembershipInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(member_total=count_of(Membership.objects.all(), outer="tenant"))
-        )
+        tenants: QuerySet[Tenant] = super().get_queryset(request)
+        return tenants.annotate(member_total=count_of(Membership.objects.all(), outer="tenant"))
 
     @admin.display(description="members", ordering="member_total")
-    def member_count(self, tenant: Tenant) -> int:
+    def member_count(self, tenant: WithAnnotations[Tenant, _MemberTotal]) -> int:
         return tenant.member_total
 
     @admin.display(description="copied from", ordering="legacy_source")
@@ -280,7 +291,7 @@ class TenantAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
+class MembershipAdmin(CopiedRowsViewOnly, AnyModelAdmin):
     """Who belongs to which tenant, with which role."""
 
     list_display = ("user", "tenant", "role", "copied_from")
@@ -297,7 +308,7 @@ class MembershipAdmin(CopiedRowsViewOnly, admin.ModelAdmin):
 
 
 @admin.register(UserOrigin)
-class UserOriginAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class UserOriginAdmin(ReadOnlyMixin, AnyModelAdmin):
     """Which legacy row went into which user: written by the copy only."""
 
     list_display = ("legacy_row", "user", "legacy_email", "copied_at")

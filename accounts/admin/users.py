@@ -14,7 +14,7 @@ every admin): the password shows its algorithm only, digests only their first ch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -33,10 +33,23 @@ from accounts.models import (
     UserOrigin,
 )
 from authcore.lib.admin_lists import DirectActionCheckbox, EstimatedCountPaginator, ReadOnlyMixin
+from authcore.lib.admin_types import AnyModelAdmin, AnyStackedInline, AnyTabularInline
 from authcore.lib.masking import mask_digest
 from legacy.admin import legacy_row_link
 from legacy.models import Conflict
 from natscreds.admin import NatsVerificationFilter, UserNatsAdminMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # Generic to the type checker only: Django cannot subscript them at run time.
+    _CreationForm = AdminUserCreationForm[User]
+    _ChangeForm = UserChangeForm[User]
+    _DjangoUserAdmin = auth_admin.UserAdmin[User]
+else:
+    _CreationForm = AdminUserCreationForm
+    _ChangeForm = UserChangeForm
+    _DjangoUserAdmin = auth_admin.UserAdmin
 
 
 def count_of(queryset: QuerySet[Any], outer: str = "user") -> Coalesce:
@@ -60,7 +73,7 @@ def origin_link(obj: Model, site_name: str = "admin") -> str:
     source = getattr(obj, "legacy_source", None)
     if not source:
         return "—"
-    return legacy_row_link(source, obj.legacy_id, site_name)
+    return legacy_row_link(source, getattr(obj, "legacy_id", None), site_name)
 
 
 class _UniqueEmailMixin:
@@ -82,7 +95,7 @@ class _UniqueEmailMixin:
         return email
 
 
-class UserCreationAdminForm(_UniqueEmailMixin, AdminUserCreationForm):
+class UserCreationAdminForm(_UniqueEmailMixin, _CreationForm):
     """Django's admin creation form with the email as the login."""
 
     class Meta:
@@ -90,7 +103,7 @@ class UserCreationAdminForm(_UniqueEmailMixin, AdminUserCreationForm):
         fields = ("email",)
 
 
-class UserChangeAdminForm(_UniqueEmailMixin, UserChangeForm):
+class UserChangeAdminForm(_UniqueEmailMixin, _ChangeForm):
     """Django's change form; ``password`` stays its masked read-only summary."""
 
     class Meta:
@@ -114,7 +127,7 @@ class PasswordKindFilter(admin.SimpleListFilter):
         "werkzeug_scrypt$",
     )
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+    def lookups(self, request: HttpRequest, model_admin: AnyModelAdmin) -> list[tuple[str, str]]:
         return [
             ("legacy", "legacy hash (not yet upgraded)"),
             ("unusable", "no usable password"),
@@ -150,13 +163,16 @@ class IndexedValuesFilter(admin.AllValuesFieldListFilter):
 
     MAX_VALUES = 100
 
+    # Ignored: a list of the values, where Django's is a lazy DISTINCT queryset.
+    lookup_choices: list[Any]  # type: ignore[assignment]
+
     def __init__(
         self,
         field: Any,
         request: HttpRequest,
         params: Any,
         model: Any,
-        model_admin: admin.ModelAdmin,
+        model_admin: AnyModelAdmin,
         field_path: str,
     ) -> None:
         super().__init__(field, request, params, model, model_admin, field_path)
@@ -187,7 +203,7 @@ class OriginFilter(admin.SimpleListFilter):
     title = "origin"
     parameter_name = "origin"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+    def lookups(self, request: HttpRequest, model_admin: AnyModelAdmin) -> list[tuple[str, str]]:
         return [
             ("authcore", "created in authcore"),
             ("legacy", "copied from a legacy table"),
@@ -213,7 +229,7 @@ class OriginFilter(admin.SimpleListFilter):
 # ---- Inlines on the user (and tenant) page --------------------------------------------------
 
 
-class ViewOnlyInline(ReadOnlyMixin, admin.TabularInline):
+class ViewOnlyInline(ReadOnlyMixin, AnyTabularInline):
     """An inline that only shows: written by the copy, a login or the API, never here."""
 
     extra = 0
@@ -265,7 +281,7 @@ class ConflictInline(ViewOnlyInline):
         )
 
 
-class ProfileInline(admin.StackedInline):
+class ProfileInline(AnyStackedInline):
     """The user's profile: editable if made in authcore, shown as copied if copied."""
 
     model = Profile
@@ -318,7 +334,7 @@ class CopiedMembershipInline(ViewOnlyInline):
         return origin_link(obj, self.admin_site.name)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(AnyTabularInline):
     """The user's memberships made in authcore: added, changed and removed here."""
 
     model = Membership
@@ -391,8 +407,13 @@ class LoginSessionInline(ViewOnlyInline):
 # ---- Users --------------------------------------------------------------------------------
 
 
+class _UserTotals(TypedDict):
+    api_key_total: int
+    conflict_total: int
+
+
 @admin.register(User)
-class UserAdmin(DirectActionCheckbox, UserNatsAdminMixin, auth_admin.UserAdmin):
+class UserAdmin(DirectActionCheckbox, UserNatsAdminMixin, _DjangoUserAdmin):
     """Django's user admin, adapted: email is the login; there is no first or last name.
 
     The list shows where each user came from and how many keys and conflicts they have,
@@ -484,15 +505,11 @@ class UserAdmin(DirectActionCheckbox, UserNatsAdminMixin, auth_admin.UserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         origins = UserOrigin.objects.only("id", "user_id", "source").order_by("copied_at", "id")
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                api_key_total=count_of(ApiKey.objects.all()),
-                conflict_total=count_of(Conflict.objects.all()),
-            )
-            .prefetch_related(Prefetch("origins", queryset=origins))
-        )
+        users: QuerySet[User] = super().get_queryset(request)
+        return users.annotate(
+            api_key_total=count_of(ApiKey.objects.all()),
+            conflict_total=count_of(Conflict.objects.all()),
+        ).prefetch_related(Prefetch("origins", queryset=origins))
 
     @admin.display(description="legacy rows")
     def legacy_rows(self, user: User) -> str:
@@ -503,11 +520,11 @@ class UserAdmin(DirectActionCheckbox, UserNatsAdminMixin, auth_admin.UserAdmin):
         return ", ".join(f"{s} ×{n}" if n > 1 else s for s, n in counts.items()) or "—"
 
     @admin.display(description="API keys", ordering="api_key_total")
-    def api_key_count(self, user: User) -> int:
+    def api_key_count(self, user: WithAnnotations[User, _UserTotals]) -> int:
         return user.api_key_total
 
     @admin.display(description="conflicts", ordering="conflict_total")
-    def conflict_count(self, user: User) -> int:
+    def conflict_count(self, user: WithAnnotations[User, _UserTotals]) -> int:
         return user.conflict_total
 
     @admin.display(description="created from")
