@@ -44,7 +44,6 @@ from authcore.lib.secret_fields import is_secret
 if TYPE_CHECKING:
     # The mixins below are put ahead of these classes at run time; to the type checker they
     # are subclasses, so their super() calls are checked against the real signatures.
-
     _FormBase = forms.ModelForm[Any]
     _AdminBase = ModelAdmin[Any]
     _SiteBase = AdminSite
