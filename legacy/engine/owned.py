@@ -49,7 +49,7 @@ from legacy.engine.trust import (
     record_holds,
     unhold_released,
 )
-from legacy.engine.verify import report_held, report_rows, unaccounted, vanished
+from legacy.engine.verify import account_for, report_held, report_rows
 
 # A sha256 digest as the legacy tables keep it: 64 lower-case hex characters.
 SHA256_HEX_LENGTH = 64
@@ -329,14 +329,12 @@ def verify_owned(ctx: Context, table: LegacyTable, spec: OwnedRows, v: Verificat
     d = ctx.dialect
     target, origin = ctx.table_of(spec.target), ctx.table_of("accounts.UserOrigin")
     params = ctx.params(source=table.key, owner_source=spec.owner_source)
-    v.checked[table.key] = ctx.legacy_rows(table)
     copied = f"SELECT t.legacy_id FROM {target} t WHERE t.legacy_source = %(source)s"
     accounted = copied
     if holds_supported(ctx):
         accounted = f"{copied} UNION ALL {held_rows(ctx, table.key, params)}"
         report_held(ctx, v, table.key, params)
-    report_rows(ctx, v, table.key, "not_copied", unaccounted(ctx, table, accounted, params), params)
-    report_rows(ctx, v, table.key, "legacy_row_missing", vanished(ctx, table, copied), params)
+    account_for(ctx, v, table, copied, params, accounted)
     joined = (
         f" FROM {table.sql} s"
         f" JOIN {target} t ON t.legacy_source = %(source)s AND t.legacy_id = {d.as_text('s.id')}"

@@ -61,15 +61,30 @@ def vanished(ctx: Context, table: LegacyTable, copied_ids: str) -> str:
     )
 
 
+def account_for(
+    ctx: Context,
+    v: Verification,
+    table: LegacyTable,
+    copied: str,
+    params: Params,
+    accounted: str | None = None,
+) -> None:
+    """--verify's first question of every legacy table: is each row copied (``copied``:
+    the legacy ids of what it became) or otherwise accounted for (``accounted``, a wider
+    set; rejected rows always count), and is each copied row still in the legacy table?"""
+    v.checked[table.key] = ctx.legacy_rows(table)
+    not_copied = unaccounted(ctx, table, accounted or copied, params)
+    report_rows(ctx, v, table.key, "not_copied", not_copied, params)
+    report_rows(ctx, v, table.key, "legacy_row_missing", vanished(ctx, table, copied), params)
+
+
 def verify_people(ctx: Context, table: LegacyTable, cols: PersonColumns, v: Verification) -> None:
     """Check one legacy user table against the users and origins it became."""
     d = ctx.dialect
     user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
     params = ctx.params(source=table.key)
-    v.checked[table.key] = ctx.legacy_rows(table)
     copied = f"SELECT o.legacy_id FROM {origin} o WHERE o.source = %(source)s"
-    report_rows(ctx, v, table.key, "not_copied", unaccounted(ctx, table, copied, params), params)
-    report_rows(ctx, v, table.key, "legacy_row_missing", vanished(ctx, table, copied), params)
+    account_for(ctx, v, table, copied, params)
 
     joined = (
         f" FROM {table.sql} s"

@@ -28,7 +28,7 @@ from legacy.engine.trust import (
     held_rows,
     holds_supported,
 )
-from legacy.engine.verify import report_held, report_rows, unaccounted, vanished
+from legacy.engine.verify import account_for, report_held, report_rows
 
 
 def verify(ctx: Context, v: Verification) -> None:
@@ -79,10 +79,8 @@ def _verify_accounts(ctx: Context, accounts: LegacyTable, v: Verification) -> No
     d = ctx.dialect
     target = ctx.table_of("natscreds.NatsAccount")
     params = ctx.params(source=ACCOUNTS)
-    v.checked[ACCOUNTS] = ctx.legacy_rows(accounts)
     copied = f"SELECT t.legacy_id FROM {target} t WHERE t.legacy_source = %(source)s"
-    report_rows(ctx, v, ACCOUNTS, "not_copied", unaccounted(ctx, accounts, copied, params), params)
-    report_rows(ctx, v, ACCOUNTS, "legacy_row_missing", vanished(ctx, accounts, copied), params)
+    account_for(ctx, v, accounts, copied, params)
     joined = (
         f" FROM {accounts.sql} s JOIN {target} t ON t.legacy_source = %(source)s"
         f" AND t.legacy_id = {d.as_text('s.id')}"
@@ -104,7 +102,6 @@ def _verify_credentials(ctx: Context, creds: LegacyTable, v: Verification) -> No
     user, origin = ctx.table_of("accounts.User"), ctx.table_of("accounts.UserOrigin")
     issue = ctx.table_of("legacy.RowIssue")
     params = ctx.params(source=CREDENTIALS, owner_source=OWNER_SOURCE, superseded=SUPERSEDED)
-    v.checked[CREDENTIALS] = ctx.legacy_rows(creds)
     carried = (
         f"SELECT u.nats_legacy_id AS legacy_id FROM {user} u WHERE u.nats_legacy_id IS NOT NULL"
     )
@@ -115,10 +112,7 @@ def _verify_credentials(ctx: Context, creds: LegacyTable, v: Verification) -> No
     if holds_supported(ctx):
         accounted += f" UNION {held_rows(ctx, CREDENTIALS, params)}"
         report_held(ctx, v, CREDENTIALS, params)
-    report_rows(
-        ctx, v, CREDENTIALS, "not_copied", unaccounted(ctx, creds, accounted, params), params
-    )
-    report_rows(ctx, v, CREDENTIALS, "legacy_row_missing", vanished(ctx, creds, carried), params)
+    account_for(ctx, v, creds, carried, params, accounted)
     owner = d.as_text("s.user_id")
     report_rows(
         ctx,
