@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.admin.users import (
     LEGACY_SOURCE_FILTER,
+    SESSION_FIELDS,
     CopiedMembershipInline,
     IndexedValuesFilter,
     count_of,
@@ -181,35 +182,13 @@ class SessionStateFilter(admin.SimpleListFilter):
 class LoginSessionAdmin(ReadOnlyMixin, AnyModelAdmin):
     """Login sessions, view only: logins make them and their token is only a digest here."""
 
-    list_display = (
-        "user",
-        "token_digest_masked",
-        "ip_address",
-        "user_agent",
-        "created_at",
-        "last_seen_at",
-        "expires_at",
-        "revoked_at",
-        "held",
-        "copied_from",
-    )
+    list_display = ("user", *SESSION_FIELDS)
     list_select_related = ("user",)
     list_filter = (SessionStateFilter, "held", LEGACY_SOURCE_FILTER)
     show_full_result_count = False  # sessions outnumber people: counted once a page
     paginator = EstimatedCountPaginator
     search_fields = ("user__email", "ip_address", "user_agent")
-    fields = (
-        "user",
-        "token_digest_masked",
-        "ip_address",
-        "user_agent",
-        "created_at",
-        "last_seen_at",
-        "expires_at",
-        "revoked_at",
-        "held",
-        "copied_from",
-    )
+    fields = ("user", *SESSION_FIELDS)
     readonly_fields = fields
     ordering = ("-created_at",)
 

@@ -376,22 +376,26 @@ class ApiKeyInline(ViewOnlyInline):
         return origin_link(obj, self.admin_site.name)
 
 
+# What the session pages show (the list and the user page's inline alike).
+SESSION_FIELDS = (
+    "token_digest_masked",
+    "ip_address",
+    "user_agent",
+    "created_at",
+    "last_seen_at",
+    "expires_at",
+    "revoked_at",
+    "held",
+    "copied_from",
+)
+
+
 class LoginSessionInline(ViewOnlyInline):
     """The user's login sessions, newest first; the token only as its masked digest."""
 
     model = LoginSession
     show_change_link = True
-    fields = (
-        "token_digest_masked",
-        "ip_address",
-        "user_agent",
-        "created_at",
-        "last_seen_at",
-        "expires_at",
-        "revoked_at",
-        "held",
-        "copied_from",
-    )
+    fields = SESSION_FIELDS
     readonly_fields = fields
     ordering = ("-created_at",)
 

@@ -14,6 +14,8 @@ its source is declared verified (the next run releases what nobody dismissed).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps.registry import Apps
 from django.conf import settings
 
@@ -202,20 +204,25 @@ def _hold_table_exists(ctx: Context) -> bool:
 
 def held_merged_rows(ctx: Context) -> dict[str, int]:
     """Merged people rows with items held now, per source (auth_service, ...)."""
-    if not holds_supported(ctx):
-        return {}
-    hold = ctx.table_of("legacy.Hold")
-    params = ctx.params()
-    rows = ctx.rows(
-        f"SELECT owner_source, COUNT(DISTINCT owner_legacy_id) FROM {hold}"
-        f" WHERE decision <> {params.add(RELEASED)} GROUP BY owner_source ORDER BY 1",
-        params,
-    )
     counts: dict[str, int] = {}
-    for table, count in rows:
+    for table, count in _holds_in_force(ctx, "owner_source, COUNT(DISTINCT owner_legacy_id)"):
         source = PEOPLE_SOURCES.get(table, table)
         counts[source] = counts.get(source, 0) + count
     return counts
+
+
+def _holds_in_force(ctx: Context, columns: str) -> list[tuple[Any, ...]]:
+    """``columns`` of the holds in force (not released), grouped by every column but the
+    last (a count); nothing where the registry predates holds."""
+    if not holds_supported(ctx):
+        return []
+    hold = ctx.table_of("legacy.Hold")
+    params = ctx.params()
+    groups = columns.rsplit(",", 1)[0]
+    return ctx.rows(
+        f"SELECT {columns} FROM {hold} WHERE decision <> {params.add(RELEASED)} GROUP BY {groups}",
+        params,
+    )
 
 
 def note_held(ctx: Context) -> None:
@@ -250,17 +257,8 @@ _BECOMES = {spec.key: spec.becomes for spec in TABLES}
 
 def _held_per_table(ctx: Context) -> dict[str, int]:
     """Rows held now per report table (memberships are the users table's client_id)."""
-    if not holds_supported(ctx):
-        return {}
-    hold = ctx.table_of("legacy.Hold")
-    params = ctx.params()
-    rows = ctx.rows(
-        f"SELECT source, kind, COUNT(*) FROM {hold} WHERE decision <> {params.add(RELEASED)}"
-        f" GROUP BY source, kind",
-        params,
-    )
     counts: dict[str, int] = {}
-    for source, kind, count in rows:
+    for source, kind, count in _holds_in_force(ctx, "source, kind, COUNT(*)"):
         key = MEMBERSHIPS if kind == MEMBERSHIP_HOLD else source
         counts[key] = counts.get(key, 0) + count
     return counts
