@@ -9,10 +9,11 @@ from django.contrib import admin
 
 from accounts.membership_models import Invitation, MembershipChange
 from authcore.lib.admin_lists import ReadOnlyMixin
+from authcore.lib.admin_types import AnyModelAdmin
 
 
 @admin.register(MembershipChange)
-class MembershipChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class MembershipChangeAdmin(ReadOnlyMixin, AnyModelAdmin):
     """Who added, invited, re-roled or removed whom, and when."""
 
     list_display = ("at", "tenant", "action", "member_email", "old_role", "new_role", "actor_email")
@@ -35,7 +36,7 @@ class MembershipChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class InvitationAdmin(ReadOnlyMixin, AnyModelAdmin):
     """Invitations to tenants: waiting, expired or accepted (and by whom)."""
 
     list_display = (

@@ -72,7 +72,9 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                "user_id": user.pk if getattr(user, "is_authenticated", False) else None,
+                "user_id": getattr(user, "pk", None)
+                if getattr(user, "is_authenticated", False)
+                else None,
             },
         )
         return response

@@ -29,7 +29,7 @@ def configured_name(key: str) -> str:
     Not validated here: models are declared at import time, where an exception would be a
     traceback; system check legacy.E001 and the copy engine validate instead.
     """
-    return getattr(settings, "LEGACY_TABLES", {}).get(key, key)
+    return str(getattr(settings, "LEGACY_TABLES", {}).get(key, key))
 
 
 def check_identifier(key: str, name: str) -> str:

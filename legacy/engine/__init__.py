@@ -34,9 +34,7 @@ __all__ = [
 ]
 
 
-def _context(
-    apps: Apps, using: str, report: Report, progress: Progress | None = None
-) -> Context:
+def _context(apps: Apps, using: str, report: Report, progress: Progress | None = None) -> Context:
     return Context(
         apps=apps,
         connection=connections[using],

@@ -48,7 +48,6 @@ PASSWORD_TAKEN_RULE = (
 )
 
 
-
 def insert_conflicts(ctx: Context, select_sql: str, params: Params) -> int:
     """Record each row of ``select_sql`` (the columns of ``CONFLICT_COLUMNS``) as a Conflict;
     the run's report counts them. Returns how many."""
@@ -58,6 +57,7 @@ def insert_conflicts(ctx: Context, select_sql: str, params: Params) -> int:
     )
     ctx.report.conflicts += added
     return added
+
 
 def _record_conflicts(
     ctx: Context, table: LegacyTable, cols: PersonColumns, new: str, mergers: str

@@ -18,7 +18,7 @@ from typing import Any
 from django.apps.registry import Apps
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from legacy.engine.planner import Planner, planner_for
 from legacy.engine.report import Report
@@ -71,6 +71,12 @@ class Context:
             return False
         return True
 
+    def max_length(self, label: str, field: str) -> int:
+        """How many characters ``field`` of model ``label`` holds."""
+        column = self.model(label)._meta.get_field(field)
+        assert isinstance(column, Field) and column.max_length is not None
+        return column.max_length
+
     def table_of(self, label: str) -> str:
         """The quoted table name of a consolidated model, e.g. ``accounts.User``."""
         return self.dialect.quote(self.model(label)._meta.db_table)
@@ -91,7 +97,7 @@ class Context:
         started = time.monotonic()
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params.values)
-            count = cursor.rowcount
+            count = int(cursor.rowcount)
         log.debug(
             "%.3fs %s rows: %s", time.monotonic() - started, count, " ".join(sql.split())[:160]
         )
@@ -119,9 +125,10 @@ class Context:
         """Run a query whose result is small by construction (counts, groups)."""
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params.values)
-            return cursor.fetchall()
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
 
-    def stream(self, sql: str, params: Params, chunk: int = 2000):
+    def stream(self, sql: str, params: Params, chunk: int = 2000) -> Iterator[tuple[Any, ...]]:
         """Yield the rows of a query without holding them all in memory."""
         with self.connection.chunked_cursor() as cursor:
             cursor.execute(sql, params.values)
@@ -211,7 +218,7 @@ class Context:
         self.execute(f"DROP TABLE IF EXISTS {table}", Params())
 
     def count(self, sql_table: str) -> int:
-        return self.rows(f"SELECT COUNT(*) FROM {sql_table}", Params())[0][0]
+        return int(self.rows(f"SELECT COUNT(*) FROM {sql_table}", Params())[0][0])
 
     def legacy_rows(self, table: LegacyTable) -> int:
         """Rows in legacy ``table``, counted once per run and reused by the report's

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import ManyToManyField
 
 from legacy.engine.context import Context
 from legacy.engine.report import Problem, Verification
@@ -62,7 +63,7 @@ def checked_afterwards(ctx: Context, rows: int, *labels: str) -> Iterator[None]:
     if not _recordable(ctx) or ctx.connection.in_atomic_block or rows < threshold:
         yield
         return
-    tables = [_db_table(ctx, label) for label in labels]
+    tables = [db_table_of(ctx, label) for label in labels]
     if rows * 8 < max(ctx.count(ctx.dialect.quote(table)) for table in tables):
         yield
         return
@@ -100,8 +101,7 @@ def restore_foreign_keys(ctx: Context) -> None:
         with transaction.atomic(using=ctx.connection.alias):
             if not _exists(ctx, table, name):
                 ctx.execute(
-                    f"ALTER TABLE {table} ADD CONSTRAINT {d.quote(name)}"
-                    f" {definition} NOT VALID",
+                    f"ALTER TABLE {table} ADD CONSTRAINT {d.quote(name)} {definition} NOT VALID",
                     Params(),
                 )
         try:
@@ -174,10 +174,14 @@ def _exists(ctx: Context, table: str, name: str) -> bool:
     )
 
 
-def _db_table(ctx: Context, label: str) -> str:
-    """``app.Model`` or ``app.Model.m2m_field`` (its through table)."""
+def db_table_of(ctx: Context, label: str) -> str:
+    """The table of ``app.Model``, or of ``app.Model.m2m_field`` (its through table)."""
     app_label, model_name, *field = label.split(".")
     model = ctx.model(f"{app_label}.{model_name}")
     if field:
-        return model._meta.get_field(field[0]).remote_field.through._meta.db_table
+        many = model._meta.get_field(field[0])
+        assert isinstance(many, ManyToManyField)
+        through = many.remote_field.through
+        assert through is not None
+        return through._meta.db_table
     return model._meta.db_table

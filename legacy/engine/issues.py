@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from legacy.catalog import REJECTED
+from legacy.catalog import REJECTED as REJECTED  # re-exported for the engine's steps
 from legacy.catalog import WARNING as WARNING  # re-exported for the admin
 from legacy.engine.context import Context
 from legacy.engine.sql import Params
@@ -71,8 +71,7 @@ def clear_fixed(ctx: Context, source: str, staged: str) -> int:
     return clear_resolved(
         ctx,
         source,
-        f"SELECT n.legacy_id FROM {staged} n"
-        f" WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
+        f"SELECT n.legacy_id FROM {staged} n WHERE n.reject_reason IS NULL AND n.was_rejected = 1",
     )
 
 
@@ -95,8 +94,9 @@ def count_issues(ctx: Context, source: str, kind: str, reasons: tuple[str, ...] 
     of_reasons = ""
     if reasons:
         of_reasons = f" AND reason IN ({', '.join(params.add(r) for r in reasons)})"
-    return ctx.rows(
+    counted = ctx.rows(
         f"SELECT COUNT(DISTINCT legacy_id) FROM {issue}"
         f" WHERE source = %(issue_source)s AND kind = %(issue_kind)s{of_reasons}",
         params,
-    )[0][0]
+    )
+    return int(counted[0][0])

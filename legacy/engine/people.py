@@ -102,7 +102,7 @@ def fitted(ctx: Context, cols: PersonColumns, field: str) -> str:
 
 
 def _room(ctx: Context, field: str) -> int:
-    return ctx.model("accounts.User")._meta.get_field(field).max_length
+    return ctx.max_length("accounts.User", field)
 
 
 def _cut_names(ctx: Context, cols: PersonColumns) -> str:

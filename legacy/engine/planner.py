@@ -173,9 +173,7 @@ class PostgresPlanner(Planner):
         """SET LOCAL each setting to its value; return the values they had."""
         params = Params()
         names = [params.add(name) for name in values]
-        old = self.ctx.rows(
-            f"SELECT {', '.join(f'current_setting({n})' for n in names)}", params
-        )
+        old = self.ctx.rows(f"SELECT {', '.join(f'current_setting({n})' for n in names)}", params)
         settings = ", ".join(
             f"set_config({name}, {params.add(value)}, TRUE)"
             for name, value in zip(names, values.values(), strict=True)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from legacy.engine.conflicts import MADE_BY_THIS_ROW, RIGHTS_RULE, _not_on_record, insert_conflicts
 from legacy.engine.context import Context
+from legacy.engine.foreign_keys import db_table_of
 from legacy.engine.schema import LegacyTable
 from legacy.engine.sql import Params
 
@@ -96,7 +97,7 @@ def _grant_roles(
 
 def _user_groups(ctx: Context) -> str:
     """The users' group memberships table (Django's many-to-many), quoted."""
-    return ctx.dialect.quote(ctx.model("accounts.User").groups.through._meta.db_table)
+    return ctx.dialect.quote(db_table_of(ctx, "accounts.User.groups"))
 
 
 def _record_role_conflicts(

@@ -156,7 +156,9 @@ class Dialect:
 
     def matches(self, expr: str, pattern_placeholder: str) -> str:
         """``expr`` matches the regular expression (PostgreSQL ``~``, SQLite ``REGEXP``)."""
-        return f"{expr} {self.connection.operators['regex'] % pattern_placeholder}"
+        # Every backend has ``operators``; the stubs do not declare it.
+        regex = self.connection.operators["regex"]  # type: ignore[attr-defined]
+        return f"{expr} {regex % pattern_placeholder}"
 
     def maybe_non_ascii(self, expr: str) -> str:
         """False only for text that is plain ASCII, whose case folds back and forth: a cheap

@@ -36,7 +36,7 @@ def _new_clients(ctx: Context, params: Params) -> str:
     assert clients is not None
     tenant = ctx.table_of("accounts.Tenant")
     slug = d.trim_blanks("s.slug", params)
-    room = {f: ctx.model("accounts.Tenant")._meta.get_field(f).max_length for f in ("name", "slug")}
+    room = {f: ctx.max_length("accounts.Tenant", f) for f in ("name", "slug")}
     return (
         f"SELECT {d.as_text('s.id')} AS legacy_id, s.name AS name, {slug} AS slug,"
         f" COALESCE({clients.col('s', 'is_active', 'boolean')}, FALSE) AS is_active,"
