@@ -1,7 +1,7 @@
 # One entry point for developers, CI and the README.
 #   make demo   the whole job on a demo legacy database (embedded SQLite default)
-#   make test   lint, migration check, the tests on PostgreSQL and on SQLite, the growth guard
-#   make lint   ruff, makemigrations --check, and check --deploy with production settings
+#   make test   lint, the tests on PostgreSQL and on SQLite, schemathesis, the growth guard
+#   make lint   ruff, mypy --strict, makemigrations --check, check --deploy (production settings)
 #   make bench  the performance figures (PostgreSQL; N = 100,000 and 1,000,000)
 #   make guard  fails when a step of the copy grows faster than the data (20,000 vs 40,000)
 #   make serve  the site under gunicorn, static files by WhiteNoise (PORT=8000, WORKERS=2)
@@ -29,6 +29,7 @@ demo: install
 
 lint: install deploy-check
 	$(PY) -m ruff check .
+	$(PY) -m mypy authcore accounts legacy natscreds
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 # Django's deployment checklist (HTTPS, HSTS, secure cookies, the secret key) passes with
