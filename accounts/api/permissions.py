@@ -12,6 +12,11 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from accounts.api import scopes
+from accounts.api.request_state import (
+    authenticated_user,
+    remember_tenant_membership,
+    tenant_membership_of,
+)
 from accounts.models import ApiKey, Membership
 
 OWNER, ADMIN, MEMBER, READONLY = "owner", "admin", "member", "readonly"
@@ -25,7 +30,7 @@ def tenant_membership(request: Request, slug: str) -> Membership | None:
     """The requesting user's membership of the active tenant ``slug``, or None."""
     return (
         Membership.objects.select_related("tenant")
-        .filter(user=request.user, tenant__slug=slug, tenant__is_active=True)
+        .filter(user=authenticated_user(request), tenant__slug=slug, tenant__is_active=True)
         .first()
     )
 
@@ -34,7 +39,7 @@ class IsTenantMember(BasePermission):
     """The user is a member of the tenant named by the URL's ``slug``.
 
     Anyone else gets 404, the answer for a tenant that does not exist, so slugs cannot be
-    probed. The membership is left on ``request.tenant_membership`` for the view.
+    probed. The membership is kept for the view (``request_state.tenant_membership_of``).
     """
 
     def has_permission(self, request: Request, view: APIView) -> bool:
@@ -43,7 +48,7 @@ class IsTenantMember(BasePermission):
         membership = tenant_membership(request, view.kwargs["slug"])
         if membership is None:
             raise NotFound()
-        request.tenant_membership = membership
+        remember_tenant_membership(request, membership)
         return True
 
 
@@ -55,7 +60,7 @@ class _TenantRolePermission(IsTenantMember):
         if not super().has_permission(request, view):
             return False
         # The member knows the tenant exists, so a role too low is a plain 403.
-        return request.tenant_membership.role.strip().lower() in self.roles
+        return tenant_membership_of(request).role.strip().lower() in self.roles
 
 
 def HasTenantRole(*roles: str) -> type[BasePermission]:  # noqa: N802

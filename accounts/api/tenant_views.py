@@ -25,6 +25,7 @@ from accounts.api.account_serializers import (
     TenantRoleChangeSerializer,
 )
 from accounts.api.permissions import MANAGE_ROLES, READ_ROLES, HasTenantRole, IsTenantMember
+from accounts.api.request_state import authenticated_user, tenant_membership_of
 from accounts.api.serializers import TenantMemberSerializer, TenantRoleSerializer
 from accounts.flows import tenant_members
 from accounts.flows.accounts import find_account
@@ -54,7 +55,7 @@ def flow_errors(exc: Exception) -> exceptions.APIException:
     return exceptions.NotFound()
 
 
-class MyTenantsView(generics.ListAPIView):
+class MyTenantsView(generics.ListAPIView[Membership]):
     """The active tenants the caller belongs to, with their role in each."""
 
     serializer_class = TenantRoleSerializer
@@ -64,13 +65,13 @@ class MyTenantsView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Membership.objects.none()
         return (
-            Membership.objects.filter(user=self.request.user, tenant__is_active=True)
+            Membership.objects.filter(user=authenticated_user(self.request), tenant__is_active=True)
             .select_related("tenant")
             .order_by("tenant__slug")
         )
 
 
-class TenantUsersView(generics.ListAPIView):
+class TenantUsersView(generics.ListAPIView[Membership]):
     """The members of a tenant, for its members only (others get 404). Owners and
     admins add one by address (POST): a verified account is added (201), any other
     address is invited (202) and joins once it has signed up and verified it."""
@@ -86,7 +87,7 @@ class TenantUsersView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request
             return Membership.objects.none()
         return (
-            Membership.objects.filter(tenant=self.request.tenant_membership.tenant)
+            Membership.objects.filter(tenant=tenant_membership_of(self.request).tenant)
             .select_related("user")
             .order_by("user__email")
         )
@@ -103,9 +104,11 @@ class TenantUsersView(generics.ListAPIView):
         serializer = TenantAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        tenant = request.tenant_membership.tenant
+        tenant = tenant_membership_of(request).tenant
         try:
-            added = tenant_members.add(tenant, request.user, data["email"], data["role"])
+            added = tenant_members.add(
+                tenant, authenticated_user(request), data["email"], data["role"]
+            )
         except (
             tenant_members.NotAllowed,
             tenant_members.AlreadyMember,
@@ -143,11 +146,11 @@ class TenantMemberView(APIView):
     def patch(self, request: Request, slug: str, email: str) -> Response:
         serializer = TenantRoleChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tenant = request.tenant_membership.tenant
+        tenant = tenant_membership_of(request).tenant
         try:
             membership = tenant_members.change_role(
                 tenant,
-                request.user,
+                authenticated_user(request),
                 self._member_id(request, email),
                 serializer.validated_data["role"],
             )
@@ -167,9 +170,11 @@ class TenantMemberView(APIView):
         },
     )
     def delete(self, request: Request, slug: str, email: str) -> Response:
-        tenant = request.tenant_membership.tenant
+        tenant = tenant_membership_of(request).tenant
         try:
-            tenant_members.remove(tenant, request.user, self._member_id(request, email))
+            tenant_members.remove(
+                tenant, authenticated_user(request), self._member_id(request, email)
+            )
         except (
             tenant_members.NotAllowed,
             tenant_members.LastOwner,
@@ -179,7 +184,7 @@ class TenantMemberView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TenantInvitationsView(generics.ListAPIView):
+class TenantInvitationsView(generics.ListAPIView[Invitation]):
     """The tenant's invitations not yet accepted nor expired, for its owners and admins."""
 
     serializer_class = InvitationSerializer
@@ -190,7 +195,7 @@ class TenantInvitationsView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Invitation.objects.none()
         return Invitation.objects.filter(
-            tenant=self.request.tenant_membership.tenant,
+            tenant=tenant_membership_of(self.request).tenant,
             accepted_at__isnull=True,
             expires_at__gt=timezone.now(),
         ).order_by("-created_at", "-pk")
