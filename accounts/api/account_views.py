@@ -28,6 +28,7 @@ from accounts.api.account_serializers import (
     SignUpSerializer,
     TokenSerializer,
 )
+from accounts.api.request_state import authenticated_user
 from accounts.api.serializers import MeSerializer
 from accounts.api.throttles import ACCOUNT_SCOPE, AccountRateThrottle
 from accounts.flows import events, password_reset, signup, verification
@@ -90,7 +91,7 @@ class SignUpView(AnonymousFlowView):
     def _valid(self, data: Any) -> dict[str, Any]:
         serializer = SignUpSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return dict(serializer.validated_data)
 
 
 class VerificationRequestView(AnonymousFlowView):
@@ -179,7 +180,9 @@ class ChangePasswordView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            password_reset.change(request, request.user, data["old_password"], data["new_password"])
+            password_reset.change(
+                request, authenticated_user(request), data["old_password"], data["new_password"]
+            )
         except password_reset.WrongPassword as exc:
             raise locked_out(request) or exceptions.ValidationError(
                 {"old_password": [_("This is not your password.")]}
@@ -189,23 +192,24 @@ class ChangePasswordView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(generics.RetrieveUpdateAPIView):
+class MeView(generics.RetrieveUpdateAPIView[User]):
     """The user the request's token belongs to; PATCH changes their own names only."""
 
     serializer_class = MeSerializer
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self) -> User:
-        return self.request.user
+        return authenticated_user(self.request)
 
     @extend_schema(request=NamesSerializer, responses=MeSerializer)
     def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        names = NamesSerializer(request.user, data=request.data, partial=True)
+        user = authenticated_user(request)
+        names = NamesSerializer(user, data=request.data, partial=True)
         names.is_valid(raise_exception=True)
-        changed = [f for f, v in names.validated_data.items() if getattr(request.user, f) != v]
+        changed = [f for f, v in names.validated_data.items() if getattr(user, f) != v]
         if changed:
             for field in changed:
-                setattr(request.user, field, names.validated_data[field] or None)
-            request.user.save(update_fields=changed)
-            events.log_event(events.PROFILE_CHANGED, user_id=request.user.pk, fields=changed)
-        return Response(MeSerializer(request.user).data)
+                setattr(user, field, names.validated_data[field] or None)
+            user.save(update_fields=changed)
+            events.log_event(events.PROFILE_CHANGED, user_id=user.pk, fields=changed)
+        return Response(MeSerializer(user).data)

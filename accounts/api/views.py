@@ -22,6 +22,7 @@ from rest_framework_simplejwt.views import (
 from accounts import tokens
 from accounts.api import health
 from accounts.api.permissions import NewKeysNeedALogin
+from accounts.api.request_state import authenticated_user
 from accounts.api.serializers import (
     ApiKeyCreateSerializer,
     ApiKeySerializer,
@@ -56,25 +57,25 @@ class DetailedHealthView(APIView):
         return Response(DetailedHealthSerializer(report).data, status=code)
 
 
-class ApiKeyListCreateView(generics.ListCreateAPIView):
+class ApiKeyListCreateView(generics.ListCreateAPIView[ApiKey]):
     """The requesting user's keys; POST makes one and shows its token this once."""
 
     permission_classes = (IsAuthenticated, NewKeysNeedALogin)
 
     def get_queryset(self) -> QuerySet[ApiKey]:
-        return ApiKey.objects.of(self.request.user).order_by("-created_at", "-pk")
+        return ApiKey.objects.of(authenticated_user(self.request)).order_by("-created_at", "-pk")
 
-    def get_serializer_class(self) -> type[BaseSerializer]:
+    def get_serializer_class(self) -> type[BaseSerializer[ApiKey]]:
         return ApiKeyCreateSerializer if self.request.method == "POST" else ApiKeySerializer
 
 
-class ApiKeyRevokeView(generics.GenericAPIView):
+class ApiKeyRevokeView(generics.GenericAPIView[ApiKey]):
     """Revokes one of the requesting user's keys; another user's key is a 404."""
 
     serializer_class = ApiKeySerializer
 
     def get_queryset(self) -> QuerySet[ApiKey]:
-        return ApiKey.objects.of(self.request.user)
+        return ApiKey.objects.of(authenticated_user(self.request))
 
     @extend_schema(request=None, responses=ApiKeySerializer)
     def post(self, request: Request, pk: int) -> Response:
