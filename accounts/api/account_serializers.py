@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from accounts.flows.tenant_members import ROLES
@@ -11,13 +13,13 @@ from accounts.models import EMAIL_MAX_LENGTH, User
 PASSWORD_MAX_LENGTH = 4096  # Django's forms take no longer ones either
 
 
-class DetailSerializer(serializers.Serializer):
+class DetailSerializer(serializers.Serializer[dict[str, Any]]):
     """A sentence about what happened (the same whatever the address)."""
 
     detail = serializers.CharField()
 
 
-class SignUpSerializer(serializers.Serializer):
+class SignUpSerializer(serializers.Serializer[dict[str, Any]]):
     """Sign-up: an address, a password and optionally a name. Nothing else is read."""
 
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
@@ -29,11 +31,11 @@ class SignUpSerializer(serializers.Serializer):
     )
 
 
-class EmailSerializer(serializers.Serializer):
+class EmailSerializer(serializers.Serializer[dict[str, Any]]):
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(serializers.Serializer[dict[str, Any]]):
     token = serializers.CharField(max_length=200, help_text="The token from the email's link.")
 
 
@@ -43,7 +45,7 @@ class PasswordResetSerializer(TokenSerializer):
     )
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(serializers.Serializer[dict[str, Any]]):
     old_password = serializers.CharField(
         write_only=True, max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False
     )
@@ -52,7 +54,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     )
 
 
-class NamesSerializer(serializers.ModelSerializer):
+class NamesSerializer(serializers.ModelSerializer[User]):
     """The fields of their own account a person may change: their names, nothing else."""
 
     class Meta:
@@ -64,18 +66,18 @@ class NamesSerializer(serializers.ModelSerializer):
         }
 
 
-class TenantAddSerializer(serializers.Serializer):
+class TenantAddSerializer(serializers.Serializer[dict[str, Any]]):
     """An address to add to a tenant, with the role it gets."""
 
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     role = serializers.ChoiceField(choices=ROLES)
 
 
-class TenantRoleChangeSerializer(serializers.Serializer):
+class TenantRoleChangeSerializer(serializers.Serializer[dict[str, Any]]):
     role = serializers.ChoiceField(choices=ROLES)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(serializers.ModelSerializer[Invitation]):
     """An invitation, as the tenant's managers see it."""
 
     class Meta:

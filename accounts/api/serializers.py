@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
@@ -20,18 +21,18 @@ from accounts.flows import events
 from accounts.models import ApiKey, Membership, User
 
 
-class HealthSerializer(serializers.Serializer):
+class HealthSerializer(serializers.Serializer[dict[str, Any]]):
     """The load balancer's answer."""
 
     status = serializers.CharField()
 
 
-class MigrationsSerializer(serializers.Serializer):
+class MigrationsSerializer(serializers.Serializer[dict[str, Any]]):
     applied = serializers.BooleanField(help_text="True when no migration is pending.")
     pending = serializers.ListField(child=serializers.CharField())
 
 
-class CopyRunSerializer(serializers.Serializer):
+class CopyRunSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.IntegerField()
     outcome = serializers.CharField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -47,7 +48,7 @@ class DetailedHealthSerializer(HealthSerializer):
     timestamp = serializers.DateTimeField()
 
 
-class TenantRoleSerializer(serializers.ModelSerializer):
+class TenantRoleSerializer(serializers.ModelSerializer[Membership]):
     """A tenant the user belongs to, and their role there."""
 
     slug = serializers.CharField(source="tenant.slug")
@@ -58,10 +59,12 @@ class TenantRoleSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "role"]
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(serializers.ModelSerializer[User]):
     """The authenticated user, as they may see themselves."""
 
-    groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    groups: serializers.SlugRelatedField[Group] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
     tenants = serializers.SerializerMethodField()
 
     class Meta:
@@ -76,10 +79,11 @@ class MeSerializer(serializers.ModelSerializer):
             .select_related("tenant")
             .order_by("tenant__slug")
         )
-        return TenantRoleSerializer(memberships, many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs type it a dict.
+        return TenantRoleSerializer(memberships, many=True).data  # type: ignore[return-value]
 
 
-class TenantMemberSerializer(serializers.ModelSerializer):
+class TenantMemberSerializer(serializers.ModelSerializer[Membership]):
     """A member of a tenant, as the other members see them."""
 
     email = serializers.EmailField(source="user.email")
@@ -95,17 +99,19 @@ class ScopesField(serializers.ListField):
 
     child = serializers.CharField(max_length=100)
 
-    def to_representation(self, data: str | None) -> list[str]:
+    # The stubs fix a ListField's stored value to a list; this one's is the comma string.
+    def to_representation(self, data: str | None) -> list[str]:  # type: ignore[override]
         return [scope.strip() for scope in (data or "").split(",") if scope.strip()]
 
-    def to_internal_value(self, data: Any) -> str | None:
+    # Likewise: what is stored is the comma string, not the list the stubs expect.
+    def to_internal_value(self, data: Any) -> str | None:  # type: ignore[override]
         scopes = [scope.strip() for scope in super().to_internal_value(data)]
         if any("," in scope for scope in scopes):
             raise serializers.ValidationError("A scope cannot contain a comma.")
         return ",".join(scope for scope in scopes if scope) or None
 
 
-class ApiKeySerializer(serializers.ModelSerializer):
+class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
     """A key as its owner sees it later: everything but the token and its digest."""
 
     scopes = ScopesField(required=False)
@@ -146,6 +152,9 @@ class ApiKeyCreateSerializer(ApiKeySerializer):
         read_only=True, help_text="Shown only in this response; store it now."
     )
 
+    # The token of the key this serializer made, for this response only; never saved.
+    _token: str | None = None
+
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "token"]
 
@@ -159,8 +168,16 @@ class ApiKeyCreateSerializer(ApiKeySerializer):
         key = ApiKey.objects.create(
             user=self.context["request"].user, prefix=prefix, digest=digest, **validated_data
         )
-        key.token = token  # for this response only; never saved
+        self._token = token
         return key
+
+    def to_representation(self, instance: ApiKey) -> dict[str, Any]:
+        # ``token`` is not an attribute of the key, so the field is skipped above; the
+        # serializer that made the key adds it (it is the last of the fields).
+        data = super().to_representation(instance)
+        if self._token is not None:
+            data["token"] = self._token
+        return data
 
 
 class LoginSerializer(TokenObtainPairSerializer):
@@ -170,6 +187,10 @@ class LoginSerializer(TokenObtainPairSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         data = super().validate(attrs)
+        if self.user is None:  # super() refuses a failed login before this
+            raise exceptions.AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            )
         events.log_event(events.LOGIN_SUCCEEDED, user_id=self.user.pk, via="api")
         return data
 
