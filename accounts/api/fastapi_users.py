@@ -15,6 +15,7 @@ by address), and is_active, is_superuser and is_verified are never taken from a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -23,16 +24,18 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import AccessToken, Token
 
 from accounts.api import jwt
 from accounts.api.account_serializers import PASSWORD_MAX_LENGTH
 from accounts.api.account_views import locked_out
+from accounts.api.request_state import authenticated_user
 from accounts.api.throttles import ACCOUNT_SCOPE, AccountRateThrottle
 from accounts.flows import events, password_reset, signup, verification
 from accounts.flows.accounts import find_account
@@ -56,7 +59,7 @@ REGISTER_CLOSED = "REGISTER_CLOSED"
 # Serializers: fastapi-users' schemas (BaseUser, BaseUserCreate, BaseUserUpdate, ...).
 
 
-class UserReadSerializer(serializers.ModelSerializer):
+class UserReadSerializer(serializers.ModelSerializer[User]):
     """fastapi-users' ``BaseUser``."""
 
     is_superuser = serializers.BooleanField(read_only=True)
@@ -67,7 +70,7 @@ class UserReadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UserCreateSerializer(serializers.Serializer):
+class UserCreateSerializer(serializers.Serializer[dict[str, Any]]):
     """fastapi-users' ``BaseUserCreate``; the flags are accepted and ignored (``safe``)."""
 
     email = serializers.EmailField()
@@ -77,7 +80,7 @@ class UserCreateSerializer(serializers.Serializer):
     is_verified = serializers.BooleanField(required=False, allow_null=True)
 
 
-class UserUpdateSerializer(serializers.Serializer):
+class UserUpdateSerializer(serializers.Serializer[dict[str, Any]]):
     """fastapi-users' ``BaseUserUpdate``; the flags are accepted and ignored (``safe``)."""
 
     password = serializers.CharField(
@@ -89,7 +92,7 @@ class UserUpdateSerializer(serializers.Serializer):
     is_verified = serializers.BooleanField(required=False, allow_null=True)
 
 
-class LoginFormSerializer(serializers.Serializer):
+class LoginFormSerializer(serializers.Serializer[dict[str, Any]]):
     """OAuth2PasswordRequestForm: ``username`` (the address) and ``password``."""
 
     username = serializers.CharField(max_length=1000, trim_whitespace=False)
@@ -100,15 +103,15 @@ class LoginFormSerializer(serializers.Serializer):
     client_secret = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
-class EmailBodySerializer(serializers.Serializer):
+class EmailBodySerializer(serializers.Serializer[dict[str, Any]]):
     email = serializers.EmailField()
 
 
-class TokenBodySerializer(serializers.Serializer):
+class TokenBodySerializer(serializers.Serializer[dict[str, Any]]):
     token = serializers.CharField()
 
 
-class ResetBodySerializer(serializers.Serializer):
+class ResetBodySerializer(serializers.Serializer[dict[str, Any]]):
     token = serializers.CharField()
     password = serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
 
@@ -166,7 +169,7 @@ def unprocessable(errors: dict[str, Any]) -> Response:
 class FastAPIUsersView(APIView):
     """A body FastAPI could not read is its 422, not DRF's 400 or 415."""
 
-    parser_classes = (JSONParser,)
+    parser_classes: Sequence[type[BaseParser]] = (JSONParser,)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, (exceptions.ParseError, exceptions.UnsupportedMediaType)):
@@ -176,20 +179,22 @@ class FastAPIUsersView(APIView):
             )
         return super().handle_exception(exc)
 
-    def read(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any] | Response:
+    def read(
+        self, serializer_class: type[serializers.Serializer[dict[str, Any]]]
+    ) -> dict[str, Any] | Response:
         data = self.request.data
         if not hasattr(data, "get"):
             return unprocessable({"body": ["Input should be a valid dictionary"]})
         serializer = serializer_class(data=data)
         if not serializer.is_valid():
             return unprocessable(serializer.errors)
-        return serializer.validated_data
+        return dict(serializer.validated_data)
 
 
 class AnonymousView(FastAPIUsersView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
-    throttle_classes = (AccountRateThrottle,)
+    throttle_classes: Sequence[type[BaseThrottle]] = (AccountRateThrottle,)
     throttle_scope = ACCOUNT_SCOPE
 
 
@@ -332,7 +337,7 @@ class UsersMeView(FastAPIUsersView):
 
     @extend_schema(responses={200: UserReadSerializer})
     def get(self, request: Request) -> Response:
-        return Response(UserReadSerializer(request.user).data)
+        return Response(UserReadSerializer(authenticated_user(request)).data)
 
     @extend_schema(
         request=UserUpdateSerializer,
@@ -342,7 +347,7 @@ class UsersMeView(FastAPIUsersView):
         data = self.read(UserUpdateSerializer)
         if isinstance(data, Response):
             return data
-        user: User = request.user
+        user = authenticated_user(request)
         email, password = data.get("email"), data.get("password")
         if email is not None and email_key(email) != email_key(user.email):
             return detail(
