@@ -96,9 +96,12 @@ def check_scopes(key: ApiKey, request: Request) -> None:
     match = getattr(request, "resolver_match", None)
     route = match.url_name if match is not None else None
     granted = scopes.parse(key.scopes)
-    if scopes.allows(granted, request.method, route):
+    method = request.method
+    if method is None:  # Django sets it on every request a view is given
+        raise exceptions.PermissionDenied()
+    if scopes.allows(granted, method, route):
         return
-    need = scopes.needed(request.method, route)
+    need = scopes.needed(method, route)
     raise exceptions.PermissionDenied(
         _("This API key's scopes do not allow %(method)s here; it needs the %(scope)s scope.")
         % {"method": request.method, "scope": need}
@@ -151,13 +154,14 @@ class BearerApiKeyAuthentication(BaseAuthentication):
         return self.keyword
 
 
-class BearerApiKeyScheme(OpenApiAuthenticationExtension):
+# drf-spectacular registers extensions in an unannotated __init_subclass__.
+class BearerApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """Describes API keys in the OpenAPI schema (drf-spectacular cannot guess it)."""
 
     target_class = BearerApiKeyAuthentication
     name = "apiKeyAuth"
 
-    def get_security_definition(self, auto_schema: object) -> dict[str, object]:
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
         return build_bearer_security_scheme_object(
             header_name="HTTP_AUTHORIZATION", token_prefix=KEYWORD
         )

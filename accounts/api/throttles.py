@@ -15,5 +15,6 @@ class AccountRateThrottle(LoginRateThrottle):
     rate, or the login's rate where no such rate is set."""
 
     def get_rate(self) -> str | None:
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-        return rates.get(self.scope) or rates.get("login")
+        rates: dict[str, str | None] = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+        own = rates.get(self.scope) if self.scope is not None else None
+        return own or rates.get("login")
