@@ -39,7 +39,8 @@ def _allowed(kind: str, address: str) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=3600)
         sent = 1
-    return sent <= settings.ACCOUNT_EMAILS_PER_HOUR
+    limit: int = settings.ACCOUNT_EMAILS_PER_HOUR
+    return sent <= limit
 
 
 def render(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:

@@ -55,7 +55,8 @@ class VerificationTokens(PasswordResetTokenGenerator):
                 break
         else:
             return False
-        return (self._num_seconds(self._now()) - ts) <= settings.EMAIL_VERIFICATION_TIMEOUT
+        timeout: int = settings.EMAIL_VERIFICATION_TIMEOUT
+        return (self._num_seconds(self._now()) - ts) <= timeout
 
 
 reset_tokens = PasswordResetTokens()
