@@ -38,7 +38,7 @@ from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.crypto import salted_hmac
 
-from natscreds import tabledef
+from natscreds import table_catalog, tabledef
 from natscreds.tabledef import DefinitionError, TableDef, quote
 
 FORMAT = "authcore-legacy-table-backup/2"
@@ -162,7 +162,7 @@ def write_backup(
             "process could never verify it again. Set SECRET_KEY first."
         )
     try:
-        d = tabledef.describe(connection, table, legacy_tables)
+        d = table_catalog.describe(connection, table, legacy_tables)
     except DefinitionError as exc:
         raise BackupError(f"{table} cannot be re-created from a description: {exc}") from exc
     directory.mkdir(parents=True, mode=0o700)
@@ -273,7 +273,7 @@ def definition(
             vendor=connection.vendor,
             table=table,
             legacy_tables=legacy_tables,
-            columns_of=lambda other: tabledef.columns_of(connection, other),
+            columns_of=lambda other: table_catalog.columns_of(connection, other),
         )
     except DefinitionError as exc:
         raise BackupError(f"the backup's table definition is refused: {exc}") from exc

@@ -22,7 +22,7 @@ from django.db import connection
 
 from accounts.models import User
 from legacy.engine import copy_legacy
-from natscreds import retire, tabledef
+from natscreds import retire, table_catalog, tabledef
 from natscreds.tabledef import DefinitionError
 from tests.test_nats_factory import NatsRows
 
@@ -272,7 +272,7 @@ def test_the_definition_comes_back_as_it_was(backup, legacy):
     """What the catalog says after a restore is what it said before the drop."""
     restore(backup)
 
-    again = json.loads(json.dumps(tabledef.describe(connection, TABLE, LEGACY).as_json()))
+    again = json.loads(json.dumps(table_catalog.describe(connection, TABLE, LEGACY).as_json()))
     assert again == json.loads((backup / retire.MANIFEST).read_text())["definition"]
 
 
