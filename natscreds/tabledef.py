@@ -5,8 +5,9 @@ plain description (columns, keys, indexes, foreign keys, sequences, grants); ``v
 accepts such a description back from a backup only if every identifier is a plain name
 among the table's columns or the configured legacy tables, every type is on an
 allow-list, and every default is one of a few forms (``now()``, the column's own sequence,
-true/false, a number, a short quoted literal). The statements that re-create the table are written here from the validated
-description alone: SQL text recorded in a backup is never executed.
+true/false, a number, a short quoted literal). The statements that re-create the table
+are written here from the validated description alone: SQL text recorded in a backup is
+never executed.
 
 The same validation runs before a drop, so a table the restore could not re-create
 exactly (a CHECK constraint, an expression index, a default outside the allow-list) is
