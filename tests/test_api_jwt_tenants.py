@@ -1,4 +1,4 @@
-"""JWT login/refresh/logout, /api/me, and tenant isolation (seed 004's RBAC)."""
+"""JWT login/refresh/logout, /api/me, and tenant isolation (the tenants' RBAC)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The NATS check results are written set-based: the statements that write them do not
-grow with the number of rows checked (issue 7), and the results are the same."""
+grow with the number of rows checked, and the results are the same."""
 
 from __future__ import annotations
 
