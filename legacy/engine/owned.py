@@ -46,6 +46,7 @@ from legacy.engine.trust import (
     held_reason,
     held_rows,
     holds_supported,
+    in_force,
     record_holds,
     unhold_released,
 )
@@ -162,8 +163,16 @@ def _new_rows(ctx: Context, table: LegacyTable, spec: OwnedRows, params: Params)
         f" FROM {table.sql} s"
         f" LEFT JOIN {origin} o ON o.source = %(owner_source)s AND o.legacy_id = {owner_id}"
         f" WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.legacy_source = %(source)s"
-        f" AND t.legacy_id = {d.as_text('s.id')})"
+        f" AND t.legacy_id = {d.as_text('s.id')}){_not_held_now(ctx, spec, params)}"
     )
+
+
+def _not_held_now(ctx: Context, spec: OwnedRows, params: Params) -> str:
+    """SQL: leaves out the rows held now that are never copied while held (profiles): their
+    hold is on record, and staging them again at every run would only find it there."""
+    if copied_when_held(ctx, spec.target) or not holds_supported(ctx):
+        return ""
+    return f" AND NOT {in_force(ctx, '%(source)s', ctx.dialect.as_text('s.id'), params)}"
 
 
 def copy_owned(ctx: Context, table: LegacyTable, spec: OwnedRows) -> None:
