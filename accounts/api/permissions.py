@@ -1,4 +1,4 @@
-"""Tenant RBAC (seed 004): a tenant's data is for its members, by the role they hold there.
+"""Tenant RBAC: a tenant's data is for its members, by the role they hold there.
 
 Only a Membership counts: superusers and staff get no way into a tenant they are not a
 member of, so what the API shows never depends on who runs the admin.
