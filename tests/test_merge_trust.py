@@ -375,3 +375,20 @@ def test_a_sign_up_here_gets_nothing_of_a_legacy_row_of_its_address(legacy):
     assert not logs_in("victim@corp.test", "victims-pw")
     assert bearer("victims-token").get("/api/me").status_code == 401
     assert Hold.objects.get().kind == "api_key"
+
+
+def test_the_squatters_password_opens_no_login_route(squatted):
+    """The other person's password, tried on every way in: the API, fastapi-users' form
+    login, the admin's login page."""
+    from django.test import Client
+
+    copy_legacy(apps)
+
+    assert api_login("victim@corp.test", SQUATTER_PASSWORD) == 401
+    fu = APIClient().post(
+        "/fu_auth/jwt/login", {"username": "victim@corp.test", "password": SQUATTER_PASSWORD}
+    )
+    assert fu.status_code == 400 and "access_token" not in fu.content.decode()
+    admin = Client()
+    admin.post("/admin/login/", {"username": "victim@corp.test", "password": SQUATTER_PASSWORD})
+    assert "_auth_user_id" not in admin.session

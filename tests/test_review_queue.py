@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, User, UserOrigin
 from legacy.engine import copy_legacy
 from legacy.models import Conflict, Hold, ReviewItem, RowIssue
 from tests.conftest import sha256_hex
@@ -154,3 +154,42 @@ def test_the_queue_cannot_be_edited_or_deleted(queued, admin_client):
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     admin_client.post(QUEUE, {"action": "delete_selected", "_selected_action": [item.pk]})
     assert ReviewItem.objects.filter(pk=item.pk).exists()
+
+
+# ---- attacks ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        "user__password__startswith=bcrypt",
+        "user__api_keys__digest__startswith=0",
+        "decided_by__password__startswith=pbkdf2",
+        "user__origins__legacy_password__startswith=bcrypt",
+    ],
+)
+def test_the_queue_is_no_oracle_on_a_secret(queued, admin_client, lookup):
+    assert admin_client.get(f"{QUEUE}?{lookup}").status_code == 400
+
+
+def test_the_queue_shows_no_password_hash(queued, admin_client):
+    hashes = [u.password for u in User.objects.all()] + [
+        o.legacy_password for o in UserOrigin.objects.all()
+    ]
+    pages = [admin_client.get(QUEUE).content.decode()]
+    pages += [
+        admin_client.get(reverse("admin:legacy_reviewitem_change", args=[item.pk])).content.decode()
+        for item in ReviewItem.objects.all()
+    ]
+    for page in pages:
+        for secret in hashes:
+            assert secret[-20:] not in page
+
+
+def test_a_held_key_gets_into_no_route(queued):
+    """The held token, tried on every kind of route: the API, fastapi-users' users/me."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer held-token")
+    for path in ("/api/me", "/api/keys", "/fu_auth/users/me", "/api/tenants"):
+        assert client.get(path).status_code == 401, path
+    assert client.post("/api/keys", {"name": "mine"}, format="json").status_code == 401
