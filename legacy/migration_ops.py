@@ -7,7 +7,7 @@ from typing import Any
 from django.db import migrations
 
 from legacy.engine import SOURCES, Report, copy_legacy, reverse_legacy
-from legacy.engine.trust import registry_knows_holds
+from legacy.engine.trust import held_note, registry_knows_holds
 
 
 def copy_source(name: str) -> migrations.RunPython:
@@ -51,7 +51,6 @@ def _copy(apps: Any, schema_editor: Any, sources: list[str]) -> Report:
             " rejected (details: manage.py migrate_legacy_users --verify)",
             end="",
         )
-    for note in report.notes:
-        if note.startswith("held for review"):
-            print(f"\n  {note}", end="")
+    if report.held_merged_rows:
+        print(f"\n  {held_note(report.held_merged_rows)}", end="")
     return report

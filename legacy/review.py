@@ -19,8 +19,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import RoleGroup, User
+from legacy import catalog
 from legacy.catalog import DISMISSED, RELEASED
-from legacy.engine import SOURCES, CopyInProgress, copy_legacy
+from legacy.engine import CopyInProgress, copy_legacy
 from legacy.models import Conflict, Hold
 
 # What a conflict's decision is recorded as.
@@ -58,10 +59,11 @@ def release(holds: QuerySet[Hold], by: User, using: str = DEFAULT_DB_ALIAS) -> O
 
 
 def _source_of(hold: Hold) -> str:
-    """The engine source whose copy makes a held item."""
+    """The engine source whose copy makes a held item (memberships: the tenants' copy of
+    ``users.client_id``)."""
     if hold.kind == Hold.Kind.MEMBERSHIP:
-        return "tenants"
-    return next(name for name, source in SOURCES.items() if hold.source in source.tables)
+        return catalog.BY_KEY["clients"].source
+    return catalog.BY_KEY[hold.source].source
 
 
 def dismiss(items: Iterable[QuerySet[Any]], by: User) -> Outcome:

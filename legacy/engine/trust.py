@@ -19,15 +19,15 @@ from typing import Any
 from django.apps.registry import Apps
 from django.conf import settings
 
-from legacy.catalog import DISMISSED as DISMISSED  # re-exported for the review queue
 from legacy.catalog import (
+    BY_KEY,
     MEMBERSHIP_HOLD,
     MEMBERSHIPS,
     PEOPLE_SOURCES,
     RELEASED,
-    TABLES,
     UNPROVEN_MERGE,
 )
+from legacy.catalog import DISMISSED as DISMISSED  # re-exported for the review queue
 from legacy.engine.context import Context
 from legacy.engine.sql import Params
 
@@ -235,14 +235,20 @@ def note_held(ctx: Context) -> None:
             result = ctx.report.table(key)
             result.held = held
             # Held keys and sessions are copied (counted in copied); the rest are not.
-            if not (key in _BECOMES and copied_when_held(ctx, _BECOMES[key])):
+            spec = BY_KEY.get(key)
+            if not (spec is not None and copied_when_held(ctx, spec.becomes)):
                 result.already_done = max(result.already_done - held, 0)
     if counts:
-        each = ", ".join(f"{source} {count}" for source, count in counts.items())
-        ctx.report.notes.append(
-            f"held for review: the items of merged rows whose address was never proven"
-            f" ({each}); they grant nothing until released. To let them through, {HOW_TO_VERIFY}"
-        )
+        ctx.report.notes.append(held_note(counts))
+
+
+def held_note(counts: dict[str, int]) -> str:
+    """What a report says of the merged rows held per source, and what to do about them."""
+    each = ", ".join(f"{source} {count}" for source, count in counts.items())
+    return (
+        f"held for review: the items of merged rows whose address was never proven"
+        f" ({each}); they grant nothing until released. To let them through, {HOW_TO_VERIFY}"
+    )
 
 
 def copied_when_held(ctx: Context, label: str) -> bool:
@@ -250,9 +256,6 @@ def copied_when_held(ctx: Context, label: str) -> bool:
     belong to the user but never authenticate), or not attached at all."""
     fields = {f.name for f in ctx.model(label)._meta.get_fields()}
     return holds_supported(ctx) and "held" in fields
-
-
-_BECOMES = {spec.key: spec.becomes for spec in TABLES}
 
 
 def _held_per_table(ctx: Context) -> dict[str, int]:
